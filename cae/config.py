@@ -1,0 +1,102 @@
+"""The configuration file, ``cae.toml`` (DATA-MODEL.md, "Configuration").
+
+Sections: ``[cooperative]`` (who signs the letters), ``[charter]`` (the rules' parameters),
+``[mapping]`` (table and field labels) and a top-level ``go_live``. Every key is optional.
+Secrets never live here: tokens and passwords come from Prefect Secret blocks or the
+environment.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from charter.params import CharterParams
+from integrations.schema import Schema
+
+CONFIG_NAME = "cae.toml"
+
+
+class ConfigError(ValueError):
+    """The configuration file cannot be used; the message is in French, for the staff."""
+
+
+@dataclass(frozen=True)
+class CooperativeInfo:
+    """What the letterhead and the signature block say."""
+
+    name: str = "Coopérative No-Code"
+    address: str = ""
+    city: str = "Paris"
+    legal: str = ""  # legal identifiers, one line: "SCOP SA à capital variable – SIRET …"
+    signatory_name: str = ""
+    signatory_role: str = ""
+    email: str = ""  # the sender address of the letters
+    staff_email: str = ""  # copied on every letter
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> CooperativeInfo:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"Clé inconnue dans [cooperative] : {', '.join(unknown)}")
+        bad = sorted(k for k, v in values.items() if not isinstance(v, str))
+        if bad:
+            raise ConfigError(f"[cooperative] : texte attendu pour {', '.join(bad)}")
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class Config:
+    cooperative: CooperativeInfo = field(default_factory=CooperativeInfo)
+    charter: CharterParams = field(default_factory=CharterParams)
+    schema: Schema = field(default_factory=Schema.default)
+    go_live: date | None = None
+    path: Path | None = None
+
+    @classmethod
+    def load(cls, path: Path) -> Config:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} : fichier TOML illisible ({exc})") from exc
+        return cls.from_mapping(raw, path)
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any], path: Path | None = None) -> Config:
+        unknown = sorted(set(raw) - {"cooperative", "charter", "mapping", "go_live"})
+        if unknown:
+            raise ConfigError(f"Section ou clé inconnue dans la configuration : {', '.join(unknown)}")
+        go_live = raw.get("go_live")
+        if isinstance(go_live, str):
+            try:
+                go_live = date.fromisoformat(go_live)
+            except ValueError as exc:
+                raise ConfigError(f"go_live : date AAAA-MM-JJ attendue, pas {go_live!r}") from exc
+        if go_live is not None and not isinstance(go_live, date):
+            raise ConfigError(f"go_live : date AAAA-MM-JJ attendue, pas {go_live!r}")
+        try:
+            return cls(
+                cooperative=CooperativeInfo.from_mapping(raw.get("cooperative", {})),
+                charter=CharterParams.from_mapping(raw.get("charter", {})),
+                schema=Schema.from_mapping(raw.get("mapping", {})),
+                go_live=go_live,
+                path=path,
+            )
+        except ConfigError:
+            raise
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+
+    @classmethod
+    def find(cls, data_dir: Path, explicit: Path | None = None) -> Config:
+        """``--config FILE`` when given, else ``cae.toml`` in the data folder, else defaults."""
+        if explicit is not None:
+            if not explicit.is_file():
+                raise ConfigError(f"Fichier de configuration introuvable : {explicit}")
+            return cls.load(explicit)
+        candidate = data_dir / CONFIG_NAME
+        return cls.load(candidate) if candidate.is_file() else cls()

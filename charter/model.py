@@ -1,0 +1,254 @@
+"""The cooperative's records and the results of applying the charter, as plain data.
+
+Nothing here knows where the records came from: a local folder of CSV files, Airtable or
+Notion all end up as these dataclasses. Records refer to each other by ``id``: the record id in
+the source (in a local folder, the record's primary value).
+
+A field that held a bad value in the source is ``None`` here and its key is listed in the
+record's ``invalid`` set: the problem was already reported once, so a rule that needs the value
+skips the record silently instead of reporting it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    ENTREPRENEUR = "Entrepreneur·e"
+    SUPPORT_STAFF = "Équipe d'appui"
+
+
+class Channel(StrEnum):
+    """How a resignation reached the cooperative (art. 9)."""
+
+    EMAIL = "Email"
+    LETTER = "Lettre"
+    REGISTERED_LETTER = "Lettre recommandée AR"
+
+
+class MemberStatus(StrEnum):
+    ACTIVE = "Actif·ve"
+    LEFT = "Sorti·e"
+    EXCLUDED = "Exclu·e"
+
+
+class Stage(StrEnum):
+    QUOTE = "Devis"
+    SIGNED = "Signée"
+    IN_DEVELOPMENT = "En développement"
+    MIDWAY = "Mi-parcours"
+    DELIVERED = "Livrée"
+    CANCELLED = "Annulée"
+
+
+#: Stages at which a mission is signed and not cancelled (CHARTER.md §2, §3).
+SIGNED_STAGES = frozenset({Stage.SIGNED, Stage.IN_DEVELOPMENT, Stage.MIDWAY, Stage.DELIVERED})
+
+
+class Involvement(StrEnum):
+    """The bearer's involvement in a mission, which sets the commission rate (art. 4)."""
+
+    BUSINESS_BROUGHT = "Apport d'affaire"
+    SPECIFICATION = "Cahier des charges"
+    DEVELOPMENT = "Développement"
+
+
+class Presence(StrEnum):
+    PRESENT = "Présent·e"
+    EXCUSED = "Absence justifiée"
+    UNJUSTIFIED = "Absence injustifiée"
+
+
+@dataclass(frozen=True)
+class Member:
+    id: str
+    name: str
+    joined_on: date | None
+    email: str | None = None
+    address: str | None = None
+    role: Role | None = None
+    founder: bool = False
+    associate_on: date | None = None
+    sponsor_id: str | None = None
+    resignation_received_on: date | None = None
+    resignation_channel: Channel | None = None
+    non_renewal: bool = False
+    non_renewal_reason: str | None = None
+    status: MemberStatus | None = None
+    invalid: frozenset[str] = frozenset()
+
+    @property
+    def is_entrepreneur(self) -> bool:
+        """An empty role reads as entrepreneur: support staff are the exception."""
+        return self.role is not Role.SUPPORT_STAFF
+
+
+@dataclass(frozen=True)
+class Mission:
+    id: str
+    title: str
+    stage: Stage | None
+    client: str | None = None
+    bearer_id: str | None = None
+    bearer_involvement: Involvement | None = None
+    project_manager_id: str | None = None
+    lead_developer_id: str | None = None
+    team_ids: tuple[str, ...] = ()
+    revenue: Decimal | None = None
+    direct_costs: Decimal = Decimal("0")
+    mid_on: date | None = None
+    delivered_on: date | None = None
+    piloted_for_id: str | None = None
+    invalid: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    number: str
+    entrepreneur_id: str | None
+    issued_on: date | None
+    amount: Decimal | None
+    direct_costs: Decimal = Decimal("0")
+    mission_id: str | None = None
+    invalid: frozenset[str] = frozenset()
+
+    @property
+    def margin(self) -> Decimal:
+        assert self.amount is not None
+        return self.amount - self.direct_costs
+
+
+@dataclass(frozen=True)
+class Plenary:
+    id: str
+    title: str
+    date: date | None
+
+
+@dataclass(frozen=True)
+class Attendance:
+    plenary_id: str
+    member_id: str
+    presence: Presence
+
+
+@dataclass(frozen=True)
+class VolunteeringWeek:
+    member_id: str
+    week: date
+    hours: Decimal
+
+
+@dataclass(frozen=True)
+class Workshop:
+    id: str
+    title: str
+    date: date
+    kind: str
+
+
+@dataclass(frozen=True)
+class Cooperative:
+    """Every record the rules look at. A table the source does not have is ``None``."""
+
+    members: dict[str, Member]
+    missions: dict[str, Mission]
+    invoices: list[Invoice] | None = None
+    plenaries: dict[str, Plenary] | None = None
+    attendance: list[Attendance] | None = None
+    volunteering: list[VolunteeringWeek] | None = None
+    workshops: list[Workshop] | None = None
+
+
+class LedgerStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    HISTORICAL = "historical"
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """A document key already claimed in the ledger (CHARTER.md §10)."""
+
+    key: str
+    kind: str
+    status: LedgerStatus
+    issued_on: date
+    amount: Decimal | None = None
+    member_id: str | None = None
+    mission_id: str | None = None
+
+
+Ledger = dict[str, LedgerEntry]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document that falls due.
+
+    ``facts`` holds the figures the letter states (typed: ``Decimal``, ``date``, ``bool``...).
+    ``trigger_on`` is the date that made it due, compared with the go-live date (§10).
+    """
+
+    kind: str
+    key: str
+    member_id: str
+    facts: dict[str, Any]
+    trigger_on: date | None = None
+    mission_id: str | None = None
+    sponsor_id: str | None = None
+    registered: bool = False
+    historical: bool = False
+
+    @property
+    def amount(self) -> Decimal | None:
+        amount = self.facts.get("amount")
+        return amount if isinstance(amount, Decimal) else None
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A situation the staff must look at. Alerts are recomputed by every run, never ledgered."""
+
+    kind: str
+    message: str
+    member_id: str | None = None
+    mission_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuleError:
+    """A record a rule could not apply to because a value is missing or wrong.
+
+    ``table`` and ``field`` are English keys (``"missions"``, ``"revenue"``); the caller turns
+    them into the labels the staff use.
+    """
+
+    table: str
+    record_id: str
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    member_id: str
+    status: MemberStatus
+    since: date
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    documents: list[Document]
+    alerts: list[Alert]
+    errors: list[RuleError]
+    status_changes: list[StatusChange]
+    skipped_rules: list[str] = field(default_factory=list)

@@ -1,0 +1,66 @@
+"""The small interface every source of records implements, and what it returns.
+
+A source (local CSV folder, Airtable, Notion) turns its tables into ``SourceRecord``s whose
+values are already typed (``str``, ``Decimal``, ``date``, ``bool``, list of linked record
+ids). ``integrations.assemble`` then checks what only the whole set can tell (select values,
+links, duplicates) and builds the charter's dataclasses, so a flow never knows which source it had.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from integrations.schema import Schema
+
+
+@dataclass(frozen=True)
+class DataError:
+    """A problem in the cooperative's data, in the staff's words (DATA-MODEL.md, run-summary).
+
+    ``table`` and ``field`` are labels as the cooperative names them; ``record`` is the record's
+    primary value, ``ligne N`` when it has none, and ``None`` for a problem with the whole table.
+    """
+
+    table: str
+    record: str | None
+    field: str | None
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "record": self.record, "field": self.field, "message": self.message}
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """One record of a table, with typed values.
+
+    ``id`` is the record's id in the source, which links point to (in a CSV folder: its primary
+    value). ``name`` is how errors name it: the primary value, or ``ligne N``. ``values`` holds
+    only the fields that are filled and could be read; ``invalid`` the keys of fields whose value
+    could not be read (each already reported as a ``DataError``). Link values are lists of ids.
+    """
+
+    id: str
+    name: str
+    primary: str | None
+    values: dict[str, Any]
+    invalid: frozenset[str] = frozenset()
+
+
+@dataclass
+class SourceTables:
+    """What a source read: the tables it has (missing optional tables are absent) and errors."""
+
+    tables: dict[str, list[SourceRecord]] = field(default_factory=dict)
+    errors: list[DataError] = field(default_factory=list)
+    missing_tables: list[str] = field(default_factory=list)  # keys of optional tables absent
+
+
+class Source(Protocol):
+    """Where the cooperative's records come from."""
+
+    #: ``local``, ``airtable`` or ``notion``: written in the run summary.
+    name: str
+
+    def read(self, schema: Schema) -> SourceTables: ...
