@@ -32,7 +32,9 @@ BEARER_RATE_NAMES = {
 @dataclass(frozen=True)
 class CharterParams:
     contribution_rate: Decimal = Decimal("0.10")  # art. 3
-    bearer_rates: dict[Involvement, Decimal] = field(default_factory=_default_bearer_rates)  # art. 4
+    bearer_rates: dict[Involvement, Decimal] = field(
+        default_factory=_default_bearer_rates
+    )  # art. 4
     mid_share: Decimal = Decimal("0.50")  # art. 4
     trial_months: int = 6  # art. 9
     resignation_notice_trial_days: int = 7  # art. 9

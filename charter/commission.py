@@ -1,0 +1,169 @@
+"""The bearer commission and its payout notices (art. 4; CHARTER.md §2).
+
+The bearer (porteur·euse) brought the mission to the cooperative. The rate follows their own
+involvement: 5 % for bringing the business, 15 % with the specification, 30 % when they also
+develop. Half is paid at mid-development, the rest at delivery.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from charter import french
+from charter.findings import Findings, Situation
+from charter.missions import has_reached_mid, is_delivered
+from charter.model import Alert, Document, Mission, RuleError, Stage
+from charter.money import ZERO, round_cent
+from charter.params import CharterParams
+
+
+def commission_total(rate: Decimal, gross_margin: Decimal) -> Decimal:
+    """The whole commission: rate × gross margin, rounded to the cent."""
+    return round_cent(rate * gross_margin)
+
+
+def mid_payout(rate: Decimal, gross_margin: Decimal, params: CharterParams) -> Decimal:
+    """The mid-development half: 50 % × rate × gross margin, rounded to the cent.
+
+    >>> mid_payout(Decimal("0.15"), Decimal("10000"), CharterParams())
+    Decimal('750.00')
+    """
+    return round_cent(params.mid_share * rate * gross_margin)
+
+
+def gross_margin(mission: Mission) -> Decimal:
+    assert mission.revenue is not None
+    return mission.revenue - mission.direct_costs
+
+
+def _payout_terms(mission: Mission, situation: Situation, found: Findings) -> Decimal | None:
+    """The mission's commission rate, or None (with a data error) when it cannot be paid."""
+    usable = True
+    if mission.bearer_involvement is None:
+        usable = False
+        if "bearer_involvement" not in mission.invalid:
+            found.errors.append(
+                RuleError(
+                    "missions",
+                    mission.id,
+                    "bearer_involvement",
+                    "Implication du porteur·euse non renseignée : la commission ne peut pas être "
+                    "calculée (art. 4).",
+                )
+            )
+    if mission.revenue is None:
+        usable = False
+        if "revenue" not in mission.invalid:
+            found.errors.append(
+                RuleError(
+                    "missions",
+                    mission.id,
+                    "revenue",
+                    "Chiffre d'affaires HT non renseigné : la commission ne peut pas être "
+                    "calculée (art. 4).",
+                )
+            )
+    if not usable:
+        return None
+    assert mission.bearer_involvement is not None
+    return situation.params.bearer_rates[mission.bearer_involvement]
+
+
+def payout_notices(situation: Situation) -> Findings:
+    """Payout notices at mid-development and at delivery (art. 4)."""
+    found = Findings()
+    for mission in situation.coop.missions.values():
+        if mission.stage is None or mission.stage is Stage.QUOTE:
+            continue  # an unknown stage was reported when read; a quote is never paid
+        mid_key = f"payout_mid:{mission.id}"
+        delivery_key = f"payout_delivery:{mission.id}"
+        if mission.stage is Stage.CANCELLED:
+            if mid_key in situation.ledger or delivery_key in situation.ledger:
+                found.alerts.append(
+                    Alert(
+                        "mission_cancelled_after_payout",
+                        f"La mission « {mission.title} » est annulée alors qu'un avis de "
+                        "versement a déjà été émis : à examiner, aucun montant n'est repris "
+                        "automatiquement.",
+                        member_id=mission.bearer_id,
+                        mission_id=mission.id,
+                    )
+                )
+            continue
+        if mission.bearer_id is None:
+            continue  # no bearer, no commission
+        if is_delivered(mission, situation.as_of):
+            if situation.is_new(delivery_key):
+                found.add(_delivery_notice(mission, delivery_key, mid_key, situation))
+        elif has_reached_mid(mission, situation.as_of) and situation.is_new(mid_key):
+            found.add(_mid_notice(mission, mid_key, situation))
+    return found
+
+
+def _mid_notice(mission: Mission, key: str, situation: Situation) -> Findings:
+    found = Findings()
+    rate = _payout_terms(mission, situation, found)
+    if rate is None:
+        return found
+    margin = gross_margin(mission)
+    if margin <= 0:
+        return found  # nothing to pay now: the delivery notice settles the whole
+    amount = mid_payout(rate, margin, situation.params)
+    total = commission_total(rate, margin)
+    facts = {
+        "rate": rate,
+        "involvement": mission.bearer_involvement,
+        "revenue": mission.revenue,
+        "direct_costs": mission.direct_costs,
+        "gross_margin": margin,
+        "total": total,
+        "amount": amount,
+        "remaining": total - amount,
+        "mid_share": situation.params.mid_share,
+        "mid_on": mission.mid_on,
+    }
+    assert mission.bearer_id is not None
+    found.documents.append(
+        Document("payout_mid", key, mission.bearer_id, facts, mission.mid_on, mission.id)
+    )
+    return found
+
+
+def _delivery_notice(mission: Mission, key: str, mid_key: str, situation: Situation) -> Findings:
+    found = Findings()
+    rate = _payout_terms(mission, situation, found)
+    if rate is None:
+        return found
+    margin = gross_margin(mission)
+    total = commission_total(rate, margin)
+    mid_entry = situation.ledger.get(mid_key)
+    paid_before = (mid_entry.amount or ZERO) if mid_entry is not None else ZERO
+    amount = total - paid_before
+    facts = {
+        "rate": rate,
+        "involvement": mission.bearer_involvement,
+        "revenue": mission.revenue,
+        "direct_costs": mission.direct_costs,
+        "gross_margin": margin,
+        "total": total,
+        "paid_before": paid_before,
+        "amount": amount,
+        "delivered_on": mission.delivered_on,
+    }
+    assert mission.bearer_id is not None
+    found.documents.append(
+        Document("payout_delivery", key, mission.bearer_id, facts, mission.delivered_on, mission.id)
+    )
+    if amount < 0 and not situation.is_historical(mission.delivered_on):
+        found.alerts.append(
+            Alert(
+                "payout_regularisation",
+                f"Mission « {mission.title} » : la marge brute a baissé après le versement de "
+                f"mi-parcours ; l'avis de livraison constate {french.euros(-amount)} à "
+                "régulariser.",
+                member_id=mission.bearer_id,
+                mission_id=mission.id,
+                extra={"amount": amount},
+            )
+        )
+    return found

@@ -1,0 +1,115 @@
+"""Sponsorship of newcomers (art. 15, 16; charter "Missions": parrainage; CHARTER.md §8).
+
+A newcomer's first mission is piloted by their sponsor; the sponsorship ends when that piloted
+mission is delivered. A sponsor must have completed their own piloted mission (founders, who had
+none, may sponsor too) and has at most 5 active godchildren.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+from charter.findings import Findings, Situation
+from charter.missions import is_delivered
+from charter.model import Alert, Document, Member, Mission, Stage
+
+
+def delivered_piloted_mission(member_id: str, situation: Situation) -> Mission | None:
+    """The first delivered mission piloted for this member, if any."""
+    delivered = [
+        m
+        for m in situation.coop.missions.values()
+        if m.piloted_for_id == member_id and is_delivered(m, situation.as_of)
+    ]
+    return min(delivered, key=lambda m: (m.delivered_on or date.max, m.title), default=None)
+
+
+def may_sponsor(sponsor: Member, situation: Situation) -> bool:
+    """An active entrepreneur whose own piloted mission is delivered, or a founder."""
+    if (
+        not situation.membership.is_active_on(sponsor, situation.as_of)
+        or not sponsor.is_entrepreneur
+    ):
+        return False
+    if sponsor.founder and situation.params.founders_may_sponsor:
+        return True
+    return delivered_piloted_mission(sponsor.id, situation) is not None
+
+
+def sponsorship_checks(situation: Situation) -> Findings:
+    found = Findings()
+    members = situation.coop.members
+    godchildren = [m for m in situation.membership.active_members() if m.sponsor_id in members]
+    active: dict[str, list[Member]] = defaultdict(list)
+    for godchild in godchildren:
+        assert godchild.sponsor_id is not None
+        piloted = delivered_piloted_mission(godchild.id, situation)
+        if piloted is None:
+            active[godchild.sponsor_id].append(godchild)
+            continue
+        key = f"sponsorship_end:{godchild.id}"
+        if situation.is_new(key):
+            facts = {"mission": piloted.title, "delivered_on": piloted.delivered_on}
+            found.documents.append(
+                Document(
+                    "sponsorship_end",
+                    key,
+                    godchild.id,
+                    facts,
+                    trigger_on=piloted.delivered_on,
+                    mission_id=piloted.id,
+                    sponsor_id=godchild.sponsor_id,
+                )
+            )
+    for sponsor_id, sponsored in active.items():
+        sponsor = members[sponsor_id]
+        names = [g.name for g in sponsored]
+        if not may_sponsor(sponsor, situation):
+            found.alerts.append(
+                Alert(
+                    "sponsor_not_eligible",
+                    f"{sponsor.name} parraine {', '.join(names)} sans remplir les conditions : "
+                    "il faut être entrepreneur·e actif·ve et avoir terminé sa propre mission "
+                    "pilotée (art. 16).",
+                    member_id=sponsor.id,
+                    extra={"godchildren": names},
+                )
+            )
+        if len(sponsored) > situation.params.max_godchildren:
+            found.alerts.append(
+                Alert(
+                    "sponsor_over_capacity",
+                    f"{sponsor.name} a {len(sponsored)} filleul·es actif·ves "
+                    f"({', '.join(names)}) : la charte en permet "
+                    f"{situation.params.max_godchildren} au plus (art. 16).",
+                    member_id=sponsor.id,
+                    extra={"godchildren": names, "count": len(sponsored)},
+                )
+            )
+    found.add(_piloted_by_sponsor(situation, godchildren))
+    return found
+
+
+def _piloted_by_sponsor(situation: Situation, godchildren: list[Member]) -> Findings:
+    """A newcomer's piloted mission must be led (as project manager) by their sponsor."""
+    found = Findings()
+    sponsor_of = {g.id: g.sponsor_id for g in godchildren}
+    for mission in situation.coop.missions.values():
+        sponsor_id = sponsor_of.get(mission.piloted_for_id or "")
+        if sponsor_id is None or mission.stage is Stage.CANCELLED:
+            continue
+        if mission.project_manager_id != sponsor_id:
+            godchild = situation.coop.members[mission.piloted_for_id or ""]
+            sponsor = situation.coop.members[sponsor_id]
+            found.alerts.append(
+                Alert(
+                    "piloted_mission_not_led_by_sponsor",
+                    f"La mission « {mission.title} », pilotée pour {godchild.name}, n'a pas pour "
+                    f"chef·fe de projet sa marraine ou son parrain, {sponsor.name} (art. 16).",
+                    member_id=godchild.id,
+                    mission_id=mission.id,
+                    extra={"sponsor": sponsor.name},
+                )
+            )
+    return found
