@@ -20,7 +20,7 @@ def is_delivered(mission: Mission, as_of: date) -> bool:
 
 
 def has_reached_mid(mission: Mission, as_of: date) -> bool:
-    """Stage "Mi-parcours", or a signed mission whose mid-development date is ``as_of`` or before."""
+    """Stage "Mi-parcours", or a signed mission whose mid-development date has come."""
     if mission.stage is Stage.MIDWAY:
         return True
     return is_signed(mission) and mission.mid_on is not None and mission.mid_on <= as_of
