@@ -1,0 +1,206 @@
+"""The ledger of issued documents, for the local case: ``OUT/ledger.sqlite`` (CHARTER.md §10).
+
+Every document key is claimed (``pending``) before the document is written or sent, then
+marked ``sent``. Claiming is an ``INSERT OR IGNORE`` inside an immediate transaction, so two runs
+racing on the same file cannot both claim a key: only the run that inserted it may deliver it.
+A document held back by the go-live date is recorded ``historical`` and never issued.
+
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from charter.model import Ledger, LedgerEntry, LedgerStatus
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """A ledger row as stored: the charter's entry plus what a person needs to follow it up."""
+
+    key: str
+    kind: str
+    status: LedgerStatus
+    issued_on: date
+    member_id: str | None = None
+    member: str | None = None
+    mission_id: str | None = None
+    mission: str | None = None
+    amount: Decimal | None = None
+    registered: bool = False
+    document: str | None = None  # where the PDF is, relative to the out folder
+
+    def entry(self) -> LedgerEntry:
+        return LedgerEntry(
+            self.key,
+            self.kind,
+            self.status,
+            self.issued_on,
+            self.amount,
+            self.member_id,
+            self.mission_id,
+        )
+
+
+class LedgerStore(Protocol):
+    """Where the ledger lives: a SQLite file here, the Versements/Courriers tables elsewhere."""
+
+    def load(self) -> Ledger: ...
+
+    def claim(self, rows: list[LedgerRow]) -> list[str]:
+        """Insert the rows whose key is not in the ledger yet; return the keys inserted."""
+        ...
+
+    def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None: ...
+
+    def rows(self, status: LedgerStatus | None = None) -> list[LedgerRow]: ...
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS documents (
+    key         TEXT PRIMARY KEY,
+    kind        TEXT NOT NULL,
+    status      TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'historical')),
+    issued_on   TEXT NOT NULL,
+    member_id   TEXT,
+    member      TEXT,
+    mission_id  TEXT,
+    mission     TEXT,
+    amount      TEXT,
+    registered  INTEGER NOT NULL DEFAULT 0,
+    registered_number TEXT,
+    posted_on   TEXT,
+    document    TEXT,
+    claimed_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT);
+"""
+
+_COLUMNS = (
+    "key, kind, status, issued_on, member_id, member, mission_id, mission, amount, "
+    "registered, document"
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class SqliteLedger:
+    """The local ledger, one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            yield db
+        finally:
+            db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    def load(self) -> Ledger:
+        return {row.key: row.entry() for row in self.rows()}
+
+    def rows(self, status: LedgerStatus | None = None) -> list[LedgerRow]:
+        query = f"SELECT {_COLUMNS} FROM documents"
+        params: tuple[str, ...] = ()
+        if status is not None:
+            query += " WHERE status = ?"
+            params = (status.value,)
+        with self._connect() as db:
+            return [_row(values) for values in db.execute(query + " ORDER BY key", params)]
+
+    def claim(self, rows: list[LedgerRow]) -> list[str]:
+        claimed = []
+        now = _now()
+        with self._transaction() as db:
+            for row in rows:
+                cursor = db.execute(
+                    "INSERT OR IGNORE INTO documents "
+                    f"({_COLUMNS}, claimed_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        row.key,
+                        row.kind,
+                        row.status.value,
+                        row.issued_on.isoformat(),
+                        row.member_id,
+                        row.member,
+                        row.mission_id,
+                        row.mission,
+                        None if row.amount is None else str(row.amount),
+                        int(row.registered),
+                        row.document,
+                        now,
+                        now,
+                    ),
+                )
+                if cursor.rowcount == 1:
+                    claimed.append(row.key)
+        return claimed
+
+    def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None:
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE documents SET status = ?, document = COALESCE(?, document), "
+                "updated_at = ? WHERE key = ?",
+                (status.value, document, _now(), key),
+            )
+            if cursor.rowcount != 1:
+                raise KeyError(f"Clé absente du registre : {key}")
+
+    def go_live(self) -> date | None:
+        with self._connect() as db:
+            found = db.execute("SELECT value FROM settings WHERE name = 'go_live'").fetchone()
+        return date.fromisoformat(found[0]) if found and found[0] else None
+
+    def record_go_live(self, go_live: date | None) -> None:
+        """Keep the go-live date the ledger was run with, for whoever audits it later."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO settings (name, value) VALUES ('go_live', ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                (go_live.isoformat() if go_live else None,),
+            )
+
+
+def _row(values: tuple[object, ...]) -> LedgerRow:
+    key, kind, status, issued_on, member_id, member, mission_id, mission, amount, reg, doc = values
+    return LedgerRow(
+        key=str(key),
+        kind=str(kind),
+        status=LedgerStatus(status),
+        issued_on=date.fromisoformat(str(issued_on)),
+        member_id=None if member_id is None else str(member_id),
+        member=None if member is None else str(member),
+        mission_id=None if mission_id is None else str(mission_id),
+        mission=None if mission is None else str(mission),
+        amount=None if amount is None else Decimal(str(amount)),
+        registered=bool(reg),
+        document=None if doc is None else str(doc),
+    )
