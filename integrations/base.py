@@ -28,7 +28,12 @@ class DataError:
     message: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "record": self.record, "field": self.field, "message": self.message}
+        return {
+            "table": self.table,
+            "record": self.record,
+            "field": self.field,
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,292 @@
+"""The charter's records built from what any source read (CHARTER.md, "bad records").
+
+>>> tables = LocalWorkbook(Path("exemple")).read(schema)
+>>> cooperative, errors = assemble(tables, schema)
+>>> cooperative.members["Alice Martin"].joined_on
+datetime.date(2024, 3, 1)
+
+A source has typed the values and reported what it could not read (``tables.errors``, not
+repeated here). What only the whole set can tell is checked here: duplicate primary values,
+select values, links between records. A record or value that does not pass is reported once and
+left out; every other record is still built.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from charter.model import (
+    Attendance,
+    Channel,
+    Cooperative,
+    Invoice,
+    Involvement,
+    Member,
+    MemberStatus,
+    Mission,
+    Plenary,
+    Presence,
+    Role,
+    Stage,
+    VolunteeringWeek,
+    Workshop,
+)
+from integrations.base import DataError, SourceRecord, SourceTables
+from integrations.cells import quoted
+from integrations.schema import UNNAMED_TABLES, Schema, TableSpec
+
+T = TypeVar("T")
+E = TypeVar("E", bound=StrEnum)
+ZERO = Decimal("0")
+
+
+def assemble(tables: SourceTables, schema: Schema) -> tuple[Cooperative, list[DataError]]:
+    """The cooperative's records, and the errors found while building them.
+
+    Optional tables absent from ``tables.tables`` are ``None`` in the result.
+    """
+    return _Assembler(tables, schema).run()
+
+
+def _normalized(text: str | None) -> str:
+    return unicodedata.normalize("NFC", (text or "").strip())
+
+
+def _as(enum: type[E], value: str | None) -> E | None:
+    return None if value is None else enum(value)
+
+
+class _Assembler:
+    def __init__(self, tables: SourceTables, schema: Schema) -> None:
+        self.tables = tables
+        self.schema = schema
+        self.errors: list[DataError] = []
+        #: Ids of every record a source has, built or not: a link elsewhere is dangling.
+        self.known = {key: {r.id for r in records} for key, records in tables.tables.items()}
+        #: Ids of the records built so far, which links may point to.
+        self.built: dict[str, set[str]] = {}
+
+    def run(self) -> tuple[Cooperative, list[DataError]]:
+        # Order matters: a table is built after the tables its links point to.
+        members = self._build("members", self._member)
+        missions = self._build("missions", self._mission)
+        invoices = self._build("invoices", self._invoice)
+        plenaries = self._build("plenaries", self._plenary)
+        attendance = self._build("attendance", self._attendance)
+        volunteering = self._build("volunteering", self._volunteering)
+        workshops = self._build("workshops", self._workshop)
+        present = self.tables.tables
+        cooperative = Cooperative(
+            members={m.id: m for m in members},
+            missions={m.id: m for m in missions},
+            invoices=invoices if "invoices" in present else None,
+            plenaries={p.id: p for p in plenaries} if "plenaries" in present else None,
+            attendance=attendance if "attendance" in present else None,
+            volunteering=volunteering if "volunteering" in present else None,
+            workshops=workshops if "workshops" in present else None,
+        )
+        return cooperative, self.errors
+
+    def _build(self, key: str, make: Callable[[_Fields], T | None]) -> list[T]:
+        spec = self.schema.table(key)
+        records = self._kept(spec)
+        # A table's own records are linkable while it is built (a member's sponsor).
+        self.built[key] = {r.id for r in records}
+        built: list[T] = []
+        for record in records:
+            item = make(_Fields(self, spec, record))
+            if item is None:
+                self.built[key].discard(record.id)
+            else:
+                built.append(item)
+        return built
+
+    def _kept(self, spec: TableSpec) -> list[SourceRecord]:
+        """The records of a table, without those whose primary value is empty or shared."""
+        records = self.tables.tables.get(spec.key, [])
+        if spec.key in UNNAMED_TABLES:
+            return records
+        label = spec.primary.label
+        counts = Counter(_normalized(r.primary) for r in records)
+        kept = []
+        for record in records:
+            primary = _normalized(record.primary)
+            if not primary:
+                if spec.primary.key not in record.invalid:
+                    message = f"« {label} » est vide : l'enregistrement est ignoré."
+                    self.report(spec, record, label, message)
+            elif counts[primary] > 1:
+                message = (
+                    f"Doublon : {quoted(primary)} figure {counts[primary]} fois dans "
+                    f"{spec.label} ; tous ces enregistrements sont ignorés, celui-ci compris."
+                )
+                self.report(spec, record, label, message)
+            else:
+                kept.append(record)
+        return kept
+
+    def report(self, spec: TableSpec, record: SourceRecord, field: str, message: str) -> None:
+        self.errors.append(DataError(spec.label, record.name, field, message))
+
+    def _member(self, f: _Fields) -> Member:
+        return Member(
+            id=f.id,
+            name=f.primary,
+            joined_on=f.get("joined_on"),
+            email=f.get("email"),
+            address=f.get("address"),
+            role=_as(Role, f.select("role")),
+            founder=f.get("founder", False),
+            associate_on=f.get("associate_on"),
+            sponsor_id=self._sponsor(f),
+            resignation_received_on=f.get("resignation_received_on"),
+            resignation_channel=_as(Channel, f.select("resignation_channel")),
+            non_renewal=f.get("non_renewal", False),
+            non_renewal_reason=f.get("non_renewal_reason"),
+            status=_as(MemberStatus, f.select("status")),
+            invalid=f.frozen_invalid(),  # last: the calls above add to it
+        )
+
+    def _sponsor(self, f: _Fields) -> str | None:
+        sponsor_id = f.link("sponsor")
+        if sponsor_id != f.id:
+            return sponsor_id
+        f.reject(
+            "sponsor",
+            "un membre ne peut pas être son propre parrain ni sa propre marraine ; "
+            "ce lien est ignoré.",
+        )
+        return None
+
+    def _mission(self, f: _Fields) -> Mission:
+        return Mission(
+            id=f.id,
+            title=f.primary,
+            stage=_as(Stage, f.select("stage")),
+            client=f.get("client"),
+            bearer_id=f.link("bearer"),
+            bearer_involvement=_as(Involvement, f.select("bearer_involvement")),
+            project_manager_id=f.link("project_manager"),
+            lead_developer_id=f.link("lead_developer"),
+            team_ids=f.links("team"),
+            revenue=f.get("revenue"),
+            direct_costs=f.get("direct_costs", ZERO),
+            mid_on=f.get("mid_on"),
+            delivered_on=f.get("delivered_on"),
+            piloted_for_id=f.link("piloted_for"),
+            invalid=f.frozen_invalid(),  # last: the calls above add to it
+        )
+
+    def _invoice(self, f: _Fields) -> Invoice:
+        return Invoice(
+            id=f.id,
+            number=f.primary,
+            entrepreneur_id=f.link("entrepreneur"),
+            issued_on=f.get("issued_on"),
+            amount=f.get("amount"),
+            direct_costs=f.get("direct_costs", ZERO),
+            mission_id=f.link("mission"),
+            invalid=f.frozen_invalid(),  # last: the calls above add to it
+        )
+
+    def _plenary(self, f: _Fields) -> Plenary | None:
+        day = f.get("date")
+        return None if day is None else Plenary(f.id, f.primary, day)
+
+    def _attendance(self, f: _Fields) -> Attendance | None:
+        plenary_id, member_id = f.link("plenary"), f.link("member")
+        presence = _as(Presence, f.select("presence"))
+        if plenary_id is None or member_id is None or presence is None:
+            return None
+        return Attendance(plenary_id, member_id, presence)
+
+    def _volunteering(self, f: _Fields) -> VolunteeringWeek | None:
+        member_id, week, hours = f.link("member"), f.get("week"), f.get("hours")
+        if member_id is None or week is None or hours is None:
+            return None
+        return VolunteeringWeek(member_id, week, hours)
+
+    def _workshop(self, f: _Fields) -> Workshop | None:
+        day, kind = f.get("date"), f.select("kind")
+        if day is None or kind is None:
+            return None
+        return Workshop(f.id, f.primary, day, kind)
+
+
+class _Fields:
+    """One record's values as the dataclasses take them; what does not pass is reported."""
+
+    def __init__(self, assembler: _Assembler, spec: TableSpec, record: SourceRecord) -> None:
+        self.assembler = assembler
+        self.spec = spec
+        self.record = record
+        self.id = record.id
+        self.primary = _normalized(record.primary)
+        self.invalid = set(record.invalid)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.record.values.get(key, default)
+
+    def frozen_invalid(self) -> frozenset[str]:
+        return frozenset(self.invalid)
+
+    def reject(self, key: str, problem: str) -> None:
+        """Report the value of ``key`` and treat it as empty."""
+        label = self.spec.field(key).label
+        self.assembler.report(self.spec, self.record, label, f"« {label} » : {problem}")
+        self.invalid.add(key)
+
+    def select(self, key: str) -> str | None:
+        """The select's value when it is one of the field's options."""
+        value = self.get(key)
+        if value is None:
+            return None
+        options = self.spec.field(key).options
+        value = _normalized(value)
+        if value not in options:
+            allowed = ", ".join(options)
+            self.reject(
+                key, f"{quoted(value)} n'est pas une valeur prévue (valeurs possibles : {allowed})."
+            )
+            return None
+        return value
+
+    def link(self, key: str) -> str | None:
+        """The id of the linked record; ``None``, and the key invalid, if it is not built."""
+        ids, complete = self._resolve(key)
+        if not complete:
+            self.invalid.add(key)
+        return ids[0] if ids else None
+
+    def links(self, key: str) -> tuple[str, ...]:
+        """The ids of the linked records that are built, each once, in the source's order."""
+        return tuple(dict.fromkeys(self._resolve(key)[0]))
+
+    def _resolve(self, key: str) -> tuple[list[str], bool]:
+        """The linked ids that are built, and whether every id was."""
+        spec = self.spec.field(key)
+        assert spec.link_table is not None
+        target = spec.link_table
+        built = self.assembler.built.get(target, set())
+        known = self.assembler.known.get(target)
+        ids: list[str] = []
+        complete = True
+        for link_id in self.get(key, []):
+            if link_id in built:
+                ids.append(link_id)
+                continue
+            complete = False
+            # A record left out or a missing table was reported already: no second error.
+            if known is not None and link_id not in known:
+                target_label = self.assembler.schema.label(target)
+                message = (
+                    f"« {spec.label} » renvoie à {quoted(link_id)}, introuvable dans "
+                    f"{target_label} : ce lien est ignoré."
+                )
+                self.assembler.report(self.spec, self.record, spec.label, message)
+        return ids, complete

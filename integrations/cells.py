@@ -1,0 +1,161 @@
+"""Reading one cell of a CSV export into a typed value (DATA-MODEL.md: dates, amounts, links).
+
+>>> parse_cell(FieldSpec("revenue", "CA HT", FieldType.CURRENCY), "1 234,56 €")
+Decimal('1234.56')
+>>> parse_cell(FieldSpec("team", "Équipe", FieldType.LINKS), 'Alice, "Dupont, Jean"')
+['Alice', 'Dupont, Jean']
+
+A cell that cannot be read raises ``CellError``, whose message is the French sentence the staff
+will read: ``« CA HT » : « abc » n'est pas un montant.``
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from integrations.schema import FieldSpec, FieldType
+
+#: How many characters of a bad value a message quotes.
+QUOTE_LIMIT = 60
+
+_SPACES = re.compile(r"\s")  # Unicode-aware: also U+00A0 and U+202F (French thousands separators)
+_AMOUNT = re.compile(r"[0-9.,]+")
+_GROUPED = {sep: re.compile(rf"[0-9]{{1,3}}(?:{re.escape(sep)}[0-9]{{3}})+") for sep in ".,"}
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_FRENCH_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_CHECKBOX = {
+    **dict.fromkeys(("checked", "true", "oui", "yes", "1", "x"), True),
+    **dict.fromkeys(("false", "non", "no", "0"), False),
+}
+
+
+class CellError(ValueError):
+    """A cell that cannot be read; ``str(error)`` is the staff-facing French message."""
+
+
+def quoted(value: str) -> str:
+    """A value between French quotes, on one line and cut to ``QUOTE_LIMIT`` characters.
+
+    >>> quoted("Alice")
+    '« Alice »'
+    """
+    text = " ".join(value.split())
+    if len(text) > QUOTE_LIMIT:
+        text = text[: QUOTE_LIMIT - 1].rstrip() + "…"
+    return f"« {text} »"
+
+
+def parse_cell(spec: FieldSpec, cell: str) -> Any:
+    """The typed value of a non-blank, stripped ``cell``; ``None`` when it holds nothing."""
+    try:
+        return _PARSERS[spec.type](cell, spec)
+    except _Unreadable as problem:
+        raise CellError(f"« {spec.label} » : {quoted(cell)} {problem}.") from None
+
+
+class _Unreadable(Exception):
+    """What is wrong with a cell, as the end of a French sentence."""
+
+
+def _text(cell: str, spec: FieldSpec) -> str:
+    return cell
+
+
+def _long_text(cell: str, spec: FieldSpec) -> str:
+    return cell.replace("\r\n", "\n")
+
+
+def _email(cell: str, spec: FieldSpec) -> str:
+    if not _EMAIL.fullmatch(cell):
+        raise _Unreadable("n'est pas une adresse e-mail")
+    return cell
+
+
+def _checkbox(cell: str, spec: FieldSpec) -> bool:
+    try:
+        return _CHECKBOX[cell.lower()]
+    except KeyError:
+        raise _Unreadable(
+            "n'est pas une valeur de case à cocher "
+            "(valeurs acceptées : checked, oui/non, true/false, yes/no, 1/0, x)"
+        ) from None
+
+
+def _date(cell: str, spec: FieldSpec) -> date:
+    if match := _ISO_DATE.fullmatch(cell):
+        year, month, day = match.groups()
+    elif match := _FRENCH_DATE.fullmatch(cell):
+        day, month, year = match.groups()
+    else:
+        raise _Unreadable("n'est pas une date (formats acceptés : JJ/MM/AAAA ou AAAA-MM-JJ)")
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise _Unreadable("n'existe pas dans le calendrier") from None
+
+
+def _decimal(cell: str, spec: FieldSpec) -> Decimal:
+    not_a_number = (
+        "n'est pas un montant" if spec.type is FieldType.CURRENCY else "n'est pas un nombre"
+    )
+    # The euro sign may stand before or after the figure and its sign, not inside: "12€50"
+    # is an error rather than 1250.
+    text = _SPACES.sub("", cell).replace("\u2212", "-").strip("€")
+    sign, digits = ("-", text[1:].lstrip("€")) if text.startswith("-") else ("", text)
+    if not _AMOUNT.fullmatch(digits) or not any(c.isdigit() for c in digits):
+        raise _Unreadable(not_a_number)
+    return Decimal(sign + _with_decimal_point(digits, not_a_number))
+
+
+def _with_decimal_point(digits: str, not_a_number: str) -> str:
+    """``digits`` (0-9 and separators) with a ``.`` as the only separator, as Decimal reads it.
+
+    Where both ``.`` and ``,`` appear the last one is the decimal separator; a lone one of
+    either is a decimal separator; several of one kind with none of the other is ambiguous.
+    """
+    if "." in digits and "," in digits:
+        point = max(".,", key=digits.rfind)
+        thousands = "," if point == "." else "."
+        whole, _, fraction = digits.rpartition(point)
+        if not fraction or not _GROUPED[thousands].fullmatch(whole):
+            raise _Unreadable(not_a_number)
+        return whole.replace(thousands, "") + "." + fraction
+    for separator in ".,":
+        if digits.count(separator) > 1:
+            raise _Unreadable(
+                f"est ambigu : plusieurs « {separator} » et aucun séparateur décimal "
+                "(écrivez par exemple 1234567 ou 1 234 567,00)"
+            )
+    return digits.replace(",", ".")
+
+
+def _links(cell: str, spec: FieldSpec) -> list[str] | None:
+    # Airtable quotes a linked record's name that contains a comma: read the cell as CSV.
+    rows = csv.reader(io.StringIO(cell), skipinitialspace=True)
+    ids = [name.strip() for row in rows for name in row if name.strip()]
+    if spec.type is FieldType.LINK and len(ids) > 1:
+        raise _Unreadable(
+            f"cite {len(ids)} enregistrements alors qu'un seul est permis : aucun n'est retenu"
+        )
+    return ids or None
+
+
+_PARSERS: dict[FieldType, Callable[[str, FieldSpec], Any]] = {
+    FieldType.TEXT: _text,
+    FieldType.LONG_TEXT: _long_text,
+    FieldType.EMAIL: _email,
+    FieldType.SELECT: _text,  # checked against the options by integrations.assemble
+    FieldType.CHECKBOX: _checkbox,
+    FieldType.DATE: _date,
+    FieldType.CURRENCY: _decimal,
+    FieldType.NUMBER: _decimal,
+    FieldType.LINK: _links,
+    FieldType.LINKS: _links,
+}
