@@ -1,0 +1,66 @@
+"""The ``cae`` command line.
+
+``cae run --data DIR --as-of YYYY-MM-DD --out DIR [--config FILE]`` runs the daily job once, as a
+Prefect flow run (DATA-MODEL.md, "The command line"). Exit status 0 when the run completed, data
+errors included; non-zero only when the run itself could not complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"date AAAA-MM-JJ attendue, pas {text!r}") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cae", description="Back office de la coopérative : règles de la charte et courriers."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="exécuter la tournée quotidienne une fois")
+    run.add_argument(
+        "--data", help="dossier des fichiers CSV (défaut : la coopérative d'exemple fournie)"
+    )
+    run.add_argument(
+        "--as-of", type=_iso_date, help="jour considéré (défaut : aujourd'hui, heure de Paris)"
+    )
+    run.add_argument("--out", default="outbox", help="dossier de sortie (défaut : ./outbox)")
+    run.add_argument("--config", help="fichier cae.toml (défaut : cae.toml du dossier de données)")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    # Offline machines: Prefect's local server must not try to phone home.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.daily import daily
+
+    try:
+        summary = daily(data=args.data, as_of=args.as_of, out=args.out, config=args.config)
+    except Exception as exc:
+        print(f"cae run : l'exécution n'a pas pu aboutir : {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{summary['as_of']} : {len(summary['documents'])} document(s) émis, "
+        f"{len(summary['alerts'])} alerte(s), {len(summary['errors'])} erreur(s) de données. "
+        f"Résumé : {os.path.join(args.out, 'run-summary.json')}"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        return run(args)
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,17 @@
+"""Defaults of a run: the bundled example cooperative and today's date in Paris."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+
+#: The example cooperative shipped with the package (see ``cae/example/README.md``).
+EXAMPLE_DIR = Path(__file__).parent / "example"
+
+
+def paris_today() -> date:
+    """Charter dates are calendar dates in Europe/Paris."""
+    return datetime.now(PARIS).date()

@@ -1,0 +1,19 @@
+"""Evaluate: apply the charter (pure code in ``charter/``) to the records as of one day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from charter.evaluate import evaluate
+from charter.model import Cooperative, Evaluation, Ledger
+from charter.params import CharterParams
+
+
+@task(name="evaluate-charter", cache_policy=NO_CACHE)
+def evaluate_charter(
+    coop: Cooperative, ledger: Ledger, as_of: date, params: CharterParams, go_live: date | None
+) -> Evaluation:
+    return evaluate(coop, ledger, as_of, params, go_live)
