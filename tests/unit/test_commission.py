@@ -52,7 +52,8 @@ def test_mid_date_counts_from_that_day_for_a_signed_mission(as_of, due):
 
 def test_stage_dates_do_not_count_for_a_quote():
     records = coop(
-        [BEARER], [bearer_mission(Stage.QUOTE, mid_on=d("2026-01-01"), delivered_on=d("2026-02-01"))]
+        [BEARER],
+        [bearer_mission(Stage.QUOTE, mid_on=d("2026-01-01"), delivered_on=d("2026-02-01"))],
     )
     assert kinds(run(records, "2026-11-26")) == []
 
@@ -105,7 +106,9 @@ def test_mission_delivered_with_no_mid_notice_pays_the_whole_at_once():
     assert notice.amount == Decimal("1500.00")
 
 
-@pytest.mark.parametrize(("as_of", "kind"), [("2026-11-30", "payout_mid"), ("2026-12-01", "payout_delivery")])
+@pytest.mark.parametrize(
+    ("as_of", "kind"), [("2026-11-30", "payout_mid"), ("2026-12-01", "payout_delivery")]
+)
 def test_delivery_date_counts_from_that_day(as_of, kind):
     records = coop(
         [BEARER],
@@ -117,7 +120,13 @@ def test_delivery_date_counts_from_that_day(as_of, kind):
 def test_historical_mid_notice_counts_as_paid():
     history = {
         "payout_mid:Refonte": LedgerEntry(
-            "payout_mid:Refonte", "payout_mid", LedgerStatus.HISTORICAL, d("2026-11-01"), Decimal("750.00"), "Alice", "Refonte"
+            "payout_mid:Refonte",
+            "payout_mid",
+            LedgerStatus.HISTORICAL,
+            d("2026-11-01"),
+            Decimal("750.00"),
+            "Alice",
+            "Refonte",
         )
     }
     found = run(coop([BEARER], [bearer_mission(Stage.DELIVERED)]), "2026-11-26", history)
@@ -128,11 +137,15 @@ def test_no_mid_notice_for_a_zero_margin_and_delivery_settles_the_whole():
     flat = bearer_mission(Stage.MIDWAY, revenue=Decimal("2000"))
     assert kinds(run(coop([BEARER], [flat]), "2026-11-26")) == []
     later = bearer_mission(Stage.DELIVERED, revenue=Decimal("4000"))
-    assert only(run(coop([BEARER], [later]), "2026-12-28"), "payout_delivery").amount == Decimal("300.00")
+    assert only(run(coop([BEARER], [later]), "2026-12-28"), "payout_delivery").amount == Decimal(
+        "300.00"
+    )
 
 
 def test_cancelled_mission_is_never_paid():
-    found = run(coop([BEARER], [bearer_mission(Stage.CANCELLED, mid_on=d("2026-01-01"))]), "2026-11-26")
+    found = run(
+        coop([BEARER], [bearer_mission(Stage.CANCELLED, mid_on=d("2026-01-01"))]), "2026-11-26"
+    )
     assert kinds(found) == []
     assert alerts(found, "mission_cancelled_after_payout") == []
 
@@ -153,7 +166,9 @@ def test_no_bearer_no_commission():
 def test_missing_involvement_or_revenue_is_an_error_on_the_mission(missing):
     found = run(coop([BEARER], [bearer_mission(Stage.MIDWAY, **{missing: None})]), "2026-11-26")
     assert kinds(found) == []
-    assert [(e.table, e.record_id, e.field) for e in found.errors] == [("missions", "Refonte", missing)]
+    assert [(e.table, e.record_id, e.field) for e in found.errors] == [
+        ("missions", "Refonte", missing)
+    ]
 
 
 def test_a_value_already_reported_as_unreadable_is_not_reported_again():
@@ -171,7 +186,9 @@ def test_notice_already_in_the_ledger_is_not_issued_again():
 
 
 def test_bearer_rates_are_parameters():
-    params = CharterParams.from_mapping({"bearer_rates": {"cahier_des_charges": 0.2}, "mid_share": 0.4})
+    params = CharterParams.from_mapping(
+        {"bearer_rates": {"cahier_des_charges": 0.2}, "mid_share": 0.4}
+    )
     found = run(coop([BEARER], [bearer_mission(Stage.MIDWAY)]), "2026-11-26", params=params)
     assert only(found, "payout_mid").amount == Decimal("800.00")
 
