@@ -69,7 +69,9 @@ class Config:
     def from_mapping(cls, raw: dict[str, Any], path: Path | None = None) -> Config:
         unknown = sorted(set(raw) - {"cooperative", "charter", "mapping", "go_live"})
         if unknown:
-            raise ConfigError(f"Section ou clé inconnue dans la configuration : {', '.join(unknown)}")
+            raise ConfigError(
+                f"Section ou clé inconnue dans la configuration : {', '.join(unknown)}"
+            )
         go_live = raw.get("go_live")
         if isinstance(go_live, str):
             try:

@@ -111,7 +111,11 @@ class Namer:
 
 def document_entry(issued: Issued, namer: Namer) -> dict[str, Any]:
     doc = issued.document
-    entry: dict[str, Any] = {"kind": doc.kind, "key": doc.key, "member": namer.member(doc.member_id)}
+    entry: dict[str, Any] = {
+        "kind": doc.kind,
+        "key": doc.key,
+        "member": namer.member(doc.member_id),
+    }
     for name in SUMMARY_FIELDS[doc.kind]:
         if name == "mission":
             entry[name] = namer.mission(doc.mission_id)

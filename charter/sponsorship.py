@@ -64,7 +64,7 @@ def sponsorship_checks(situation: Situation) -> Findings:
             )
     for sponsor_id, sponsored in active.items():
         sponsor = members[sponsor_id]
-        names = [g.name for g in sponsored]
+        names = sorted(g.name for g in sponsored)
         if not may_sponsor(sponsor, situation):
             found.alerts.append(
                 Alert(
