@@ -1,0 +1,85 @@
+"""The email that carries a letter: built here with the standard library, sent elsewhere.
+
+prefect-email's own task cannot set a Message-ID, attaches files as
+``application/octet-stream`` and does not encode non-ASCII file names (API-NOTES.md), so the
+message is built here and handed to an SMTP connection as is.
+
+>>> message = build_message(rendered, key="renewal:rec1:2027-03-01",   # doctest: +SKIP
+...     sender="Coopérative <contact@cae.example>", to=["camille@example.org"],
+...     cc=["appui@cae.example"], attachment_name="Renouvellement.pdf",
+...     date=datetime(2026, 11, 26, 9, 0))
+>>> message["Message-ID"]                                               # doctest: +SKIP
+'<…32 hex digits…@cae.example>'
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from email.message import EmailMessage
+from email.policy import default
+from email.utils import format_datetime, parseaddr
+from zoneinfo import ZoneInfo
+
+from cae.rendering import RenderedDocument
+
+#: The domain of a Message-ID when the sender's address has none usable (RFC 6761).
+FALLBACK_DOMAIN = "cae.invalid"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def message_id(key: str, sender: str) -> str:
+    """The Message-ID of the letter with ledger key ``key``: the same key, the same id.
+
+    A retry or a resend of one letter thus carries one identity that mail clients and the
+    staff can match.
+    """
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    domain = parseaddr(sender)[1].rpartition("@")[2]
+    if not domain or not domain.isascii():
+        domain = FALLBACK_DOMAIN
+    return f"<{digest}@{domain}>"
+
+
+def build_message(
+    rendered: RenderedDocument,
+    *,
+    key: str,
+    sender: str,
+    to: list[str],
+    cc: list[str],
+    attachment_name: str,
+    date: datetime,
+) -> EmailMessage:
+    """A multipart message: the text and HTML bodies as alternatives, the PDF attached.
+
+    ``date`` without a time zone is read as Paris time. The MIME boundaries derive from the
+    content, so the same letter gives the same bytes.
+    """
+    message = EmailMessage(policy=default)
+    message["Subject"] = rendered.subject
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    message["Date"] = format_datetime(date if date.tzinfo else date.replace(tzinfo=PARIS))
+    message["Message-ID"] = message_id(key, sender)
+    message["X-CAE-Key"] = key
+    # Quoted-printable: French text reaches even a relay without 8BITMIME intact.
+    message.set_content(rendered.email_text, cte="quoted-printable")
+    message.add_alternative(rendered.email_html, subtype="html", cte="quoted-printable")
+    message.add_attachment(
+        rendered.pdf, maintype="application", subtype="pdf", filename=attachment_name
+    )
+    _set_boundaries(message, key, rendered)
+    return message
+
+
+def _set_boundaries(message: EmailMessage, key: str, rendered: RenderedDocument) -> None:
+    content = hashlib.sha256()
+    for text in (key, rendered.email_text, rendered.email_html):
+        content.update(text.encode("utf-8"))
+    content.update(rendered.pdf)
+    seed = content.hexdigest()
+    for depth, part in enumerate(p for p in message.walk() if p.is_multipart()):
+        part.set_boundary(f"=_cae_{depth}_{seed[:40]}")
