@@ -1,0 +1,196 @@
+"""The daily job end to end on the bundled example, through a real Prefect server.
+
+The expected figures in ``expected_example.json`` were worked out by hand from CHARTER.md,
+independently of the code (each entry says why).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections import Counter
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from cae.defaults import EXAMPLE_DIR
+from flows.daily import daily
+
+EXPECTED = json.loads((Path(__file__).parent / "expected_example.json").read_text("utf-8"))
+RUN_1, RUN_2 = EXPECTED["runs"]
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
+
+
+def _same(expected: str | bool | int, actual: object) -> bool:
+    if isinstance(expected, str) and isinstance(actual, str):
+        try:
+            return Decimal(expected) == Decimal(actual)
+        except ArithmeticError:
+            return expected == actual
+    return expected == actual
+
+
+def assert_matches(expected_run: dict, summary: dict) -> None:
+    assert summary["as_of"] == expected_run["as_of"]
+    documents = {d["key"]: d for d in summary["documents"]}
+    expected_docs = {d["key"]: d for d in expected_run["documents"]}
+    assert sorted(documents) == sorted(expected_docs)
+    for key, expected in expected_docs.items():
+        for name, value in expected.items():
+            if name != "why":
+                assert _same(value, documents[key].get(name)), (key, name, documents[key])
+    for absent in expected_run["not_issued"]:
+        assert absent["key"] not in documents, absent["why"]
+
+    # The hand computation names each alert by the member and/or mission it is about; an alert
+    # may carry more, so compare on the names the expected alerts of that kind use.
+    named_by: dict[str, set[str]] = {}
+    for alert in expected_run["alerts"]:
+        named_by.setdefault(alert["kind"], set()).update({"member", "mission"} & set(alert))
+
+    def alert_key(alert: dict) -> tuple:
+        names = named_by.get(alert["kind"], set())
+        return (
+            alert["kind"],
+            *(alert.get(n) if n in names else None for n in ("member", "mission")),
+        )
+
+    expected_alerts = Counter(alert_key(a) for a in expected_run["alerts"])
+    assert Counter(alert_key(a) for a in summary["alerts"]) == expected_alerts
+    assert all(a["message"] for a in summary["alerts"])
+
+    def error_key(error: dict) -> tuple:
+        return (error["table"], error["record"], error["field"])
+
+    assert {error_key(e) for e in summary["errors"]} == {
+        error_key(e) for e in expected_run["errors"]
+    }
+
+
+def apply_edits(folder: Path, edits: list[dict]) -> None:
+    for edit in edits:
+        path = folder / edit["file"]
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+        header = rows[0]
+        column = header.index(edit["field"])
+        matching = [row for row in rows[1:] if row[0] == edit["record"]]
+        assert len(matching) == 1, edit
+        matching[0][column] = edit["value"]
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Run 1, the same day again, then run 2 a month later on the edited data."""
+    root = tmp_path_factory.mktemp("example")
+    data, out = root / "data", root / "out"
+    shutil.copytree(EXAMPLE_DIR, data)
+    runs = {}
+    state = daily(data=str(data), as_of=date(2026, 11, 26), out=str(out), return_state=True)
+    runs["first"] = state.result()
+    runs["first_run_id"] = state.state_details.flow_run_id
+    runs["first_files"] = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
+    runs["again"] = daily(data=str(data), as_of=date(2026, 11, 26), out=str(out))
+    apply_edits(data, RUN_2["edits_before"])
+    runs["second"] = daily(data=str(data), as_of=date(2026, 12, 28), out=str(out))
+    runs["out"] = out
+    return runs
+
+
+def test_first_run_issues_the_hand_computed_documents_alerts_and_errors(example):
+    assert_matches(RUN_1, example["first"])
+
+
+def test_every_document_is_in_the_out_folder_as_html_pdf_and_email(example):
+    for doc in example["first"]["documents"]:
+        assert doc["delivery"] == "outbox"
+        assert sorted(Path(f).suffix for f in doc["files"]) == [".eml", ".html", ".pdf"]
+        for name in doc["files"]:
+            assert (example["out"] / name).stat().st_size > 0
+
+
+def test_payout_pdf_reads_back_with_its_figures(example):
+    (notice,) = [
+        d
+        for d in example["first"]["documents"]
+        if d["key"] == "payout_mid:Refonte intranet Mairie de Montreuil"
+    ]
+    pdf = next(f for f in notice["files"] if f.endswith(".pdf"))
+    text = " ".join(page.extract_text() for page in PdfReader(example["out"] / pdf).pages)
+    flat = " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
+    assert "Objet : Avis de versement" in flat
+    assert "750,00 €" in flat
+    assert "10 000,00 €" in flat
+    assert "15 %" in flat
+    assert "26 novembre 2026" in flat
+    assert "Aïcha Benali" in flat
+
+
+def test_run_summary_is_written_in_the_documented_shape(example):
+    written = json.loads((example["out"] / "run-summary.json").read_text("utf-8"))
+    assert written == example["second"]
+    assert set(written) == {"as_of", "source", "documents", "alerts", "errors"}
+    assert written["source"] == "local"
+    kinds = [d["kind"] for d in example["first"]["documents"]]
+    assert kinds == sorted(kinds)
+
+
+def test_same_day_again_issues_nothing_new(example):
+    assert example["again"]["documents"] == []
+    assert len(example["again"]["alerts"]) == len(example["first"]["alerts"])
+
+
+def test_a_month_later_only_what_became_due_is_issued(example):
+    assert_matches(RUN_2, example["second"])
+    first_keys = {d["key"] for d in example["first"]["documents"]}
+    assert not first_keys & {d["key"] for d in example["second"]["documents"]}
+
+
+def test_between_them_the_two_runs_cover_every_document_and_alert_kind(example):
+    runs = (example["first"], example["second"])
+    assert {d["kind"] for r in runs for d in r["documents"]} == {
+        "payout_mid", "payout_delivery", "contribution_statement", "resignation_ack",
+        "resignation_invalid", "non_renewal", "renewal", "plenary_warning", "exclusion",
+        "associate_reminder", "sponsorship_end",
+    }  # fmt: skip
+    assert {a["kind"] for r in runs for a in r["alerts"]} == {
+        "payout_regularisation", "mission_cancelled_after_payout", "mission_missing_roles",
+        "non_renewal_too_late", "associate_deadline_passed", "sponsor_not_eligible",
+        "sponsor_over_capacity", "piloted_mission_not_led_by_sponsor", "volunteering_shortfall",
+        "workshop_missing",
+    }  # fmt: skip
+
+
+def test_run_leaves_a_markdown_and_a_table_artifact_and_few_task_runs(example):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        FlowRunFilter,
+        FlowRunFilterId,
+    )
+
+    run_id = example["first_run_id"]
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+        )
+        task_runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run_id]))
+        )
+        flow_run = client.read_flow_run(run_id)
+    assert flow_run.name == "daily-2026-11-26"
+    by_type = {a.type: a for a in artifacts}
+    assert set(by_type) == {"markdown", "table"}
+    report = by_type["markdown"].data
+    assert "Documents émis (22)" in report
+    assert "Erreurs de données (4)" in report
+    assert "Léa Fontaine" in report
+    # A handful of batched tasks, whatever the number of records.
+    assert len(task_runs) == 7
