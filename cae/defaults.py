@@ -10,6 +10,9 @@ PARIS = ZoneInfo("Europe/Paris")
 
 #: The example cooperative shipped with the package (see ``cae/example/README.md``).
 EXAMPLE_DIR = Path(__file__).parent / "example"
+#: The same cooperative a month later, as the staff updated it: one mission's costs went up,
+#: another was cancelled.
+EXAMPLE_LATER_DIR = Path(__file__).parent / "example-december"
 
 
 def paris_today() -> date:

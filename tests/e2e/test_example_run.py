@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from cae.defaults import EXAMPLE_DIR
+from cae.defaults import EXAMPLE_DIR, EXAMPLE_LATER_DIR
 from flows.daily import daily
 
 EXPECTED = json.loads((Path(__file__).parent / "expected_example.json").read_text("utf-8"))
@@ -71,34 +70,36 @@ def assert_matches(expected_run: dict, summary: dict) -> None:
     }
 
 
-def apply_edits(folder: Path, edits: list[dict]) -> None:
-    for edit in edits:
-        path = folder / edit["file"]
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
-        header = rows[0]
-        column = header.index(edit["field"])
-        matching = [row for row in rows[1:] if row[0] == edit["record"]]
-        assert len(matching) == 1, edit
-        matching[0][column] = edit["value"]
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            csv.writer(handle).writerows(rows)
+def read_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_december_example_is_november_with_the_documented_edits():
+    """The hand computation of run 2 assumes exactly these edits, and no other change."""
+    edited = {path.name: read_rows(path) for path in EXAMPLE_DIR.glob("*.csv")}
+    for edit in RUN_2["edits_before"]:
+        rows = edited[edit["file"]]
+        (row,) = [row for row in rows[1:] if row[0] == edit["record"]]
+        row[rows[0].index(edit["field"])] = edit["value"]
+    later = {path.name: read_rows(path) for path in EXAMPLE_LATER_DIR.glob("*.csv")}
+    assert later == edited
+    assert (EXAMPLE_LATER_DIR / "cae.toml").read_text() == (EXAMPLE_DIR / "cae.toml").read_text()
 
 
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Run 1, the same day again, then run 2 a month later on the edited data."""
-    root = tmp_path_factory.mktemp("example")
-    data, out = root / "data", root / "out"
-    shutil.copytree(EXAMPLE_DIR, data)
+    out = tmp_path_factory.mktemp("example") / "out"
     runs = {}
-    state = daily(data=str(data), as_of=date(2026, 11, 26), out=str(out), return_state=True)
+    data = str(EXAMPLE_DIR)  # the project never writes into the data folder
+    state = daily(data=data, as_of=date(2026, 11, 26), out=str(out), return_state=True)
     runs["first"] = state.result()
     runs["first_run_id"] = state.state_details.flow_run_id
     runs["first_files"] = {p.relative_to(out) for p in out.rglob("*") if p.is_file()}
-    runs["again"] = daily(data=str(data), as_of=date(2026, 11, 26), out=str(out))
-    apply_edits(data, RUN_2["edits_before"])
-    runs["second"] = daily(data=str(data), as_of=date(2026, 12, 28), out=str(out))
+    runs["again"] = daily(data=data, as_of=date(2026, 11, 26), out=str(out))
+    later = str(EXAMPLE_LATER_DIR)
+    runs["second"] = daily(data=later, as_of=date(2026, 12, 28), out=str(out))
     runs["out"] = out
     return runs
 
