@@ -151,9 +151,12 @@ def _delivery_notice(mission: Mission, key: str, mid_key: str, situation: Situat
         "delivered_on": mission.delivered_on,
     }
     assert mission.bearer_id is not None
-    found.documents.append(
-        Document("payout_delivery", key, mission.bearer_id, facts, mission.delivered_on, mission.id)
-    )
+    if amount >= 0 or situation.params.negative_delivery_is_regularisation:
+        found.documents.append(
+            Document(
+                "payout_delivery", key, mission.bearer_id, facts, mission.delivered_on, mission.id
+            )
+        )
     if amount < 0 and not situation.is_historical(mission.delivered_on):
         found.alerts.append(
             Alert(

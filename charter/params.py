@@ -48,6 +48,14 @@ class CharterParams:
     max_godchildren: int = 5  # art. 16
     founders_may_sponsor: bool = True  # art. 16, interpretation
     trial_end_is_renewal_date: bool = True  # art. 10, interpretation
+    # art. 4, interpretation: a negative delivery balance is stated in a notice as an amount to
+    # regularise; false: no notice, the alert alone asks the staff to settle it.
+    negative_delivery_is_regularisation: bool = True
+    # art. 16, interpretation: the limit counts active sponsorships; false: every godchild
+    # still a member, even once their piloted mission is delivered.
+    godchild_limit_counts_active_only: bool = True
+    # art. 13, interpretation: "month" checks the month's total, "week" each week on its own.
+    volunteering_checked_per: str = "month"
     volunteering_hours_per_week: Decimal = Decimal("4")  # art. 13
     monthly_workshops: tuple[str, ...] = ("Atelier technique", "Veille")  # art. 11
 
@@ -101,6 +109,10 @@ def _convert(name: str, raw: Any, default: Any) -> Any:
         if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
             raise TypeError("une liste de types d'ateliers est attendue")
         return tuple(raw)
+    if name == "volunteering_checked_per":
+        if raw not in ("month", "week"):
+            raise ValueError('"month" ou "week" est attendu')
+        return raw
     if isinstance(default, bool):
         if not isinstance(raw, bool):
             raise TypeError("true ou false est attendu")

@@ -42,9 +42,12 @@ def sponsorship_checks(situation: Situation) -> Findings:
     members = situation.coop.members
     godchildren = [m for m in situation.membership.active_members() if m.sponsor_id in members]
     active: dict[str, list[Member]] = defaultdict(list)
+    counted: dict[str, list[Member]] = defaultdict(list)
     for godchild in godchildren:
         assert godchild.sponsor_id is not None
         piloted = delivered_piloted_mission(godchild.id, situation)
+        if piloted is None or not situation.params.godchild_limit_counts_active_only:
+            counted[godchild.sponsor_id].append(godchild)
         if piloted is None:
             active[godchild.sponsor_id].append(godchild)
             continue
@@ -76,13 +79,15 @@ def sponsorship_checks(situation: Situation) -> Findings:
                     extra={"godchildren": names},
                 )
             )
+    for sponsor_id, sponsored in counted.items():
         if len(sponsored) > situation.params.max_godchildren:
+            sponsor = members[sponsor_id]
+            names = sorted(g.name for g in sponsored)
             found.alerts.append(
                 Alert(
                     "sponsor_over_capacity",
-                    f"{sponsor.name} a {len(sponsored)} filleul·es actif·ves "
-                    f"({', '.join(names)}) : la charte en permet "
-                    f"{situation.params.max_godchildren} au plus (art. 16).",
+                    f"{sponsor.name} a {len(sponsored)} filleul·es ({', '.join(names)}) : la "
+                    f"charte en permet {situation.params.max_godchildren} au plus (art. 16).",
                     member_id=sponsor.id,
                     extra={"godchildren": names, "count": len(sponsored)},
                 )

@@ -197,3 +197,12 @@ def test_notice_before_go_live_is_historical():
     records = coop([BEARER], [bearer_mission(Stage.DELIVERED, delivered_on=d("2026-10-31"))])
     assert only(run(records, "2026-11-26", go_live="2026-11-01"), "payout_delivery").historical
     assert not only(run(records, "2026-11-26", go_live="2026-10-31"), "payout_delivery").historical
+
+
+def test_negative_balance_without_regularisation_notice_leaves_only_the_alert():
+    mid = only(run(coop([BEARER], [bearer_mission(Stage.MIDWAY)]), "2026-11-26"), "payout_mid")
+    lower = bearer_mission(Stage.DELIVERED, revenue=Decimal("6000"), direct_costs=Decimal("2000"))
+    params = CharterParams(negative_delivery_is_regularisation=False)
+    found = run(coop([BEARER], [lower]), "2026-12-28", ledger_of(mid), params=params)
+    assert kinds(found) == []
+    assert alerts(found, "payout_regularisation") == [("Alice", "Refonte")]

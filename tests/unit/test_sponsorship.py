@@ -84,3 +84,13 @@ def test_delivery_of_the_piloted_mission_ends_the_sponsorship_once():
     assert end.member_id == "Filleul 0" and end.sponsor_id == "Fanny"
     assert end.facts == {"mission": "Premier site", "delivered_on": d("2026-11-20")}
     assert keys(run(records, "2026-11-21", ledger_of(end))) == []
+
+
+def test_limit_may_count_every_godchild_instead_of_active_sponsorships():
+    children = godchildren(6)
+    done = mission(
+        "Premier site", Stage.DELIVERED, piloted_for_id="Filleul 0", project_manager_id="Fanny"
+    )
+    params = CharterParams(godchild_limit_counts_active_only=False)
+    found = run(coop([FOUNDER, *children], [done]), AS_OF, params=params)
+    assert alerts(found, "sponsor_over_capacity") == [("Fanny", None)]

@@ -65,3 +65,13 @@ def test_each_missing_workshop_kind_is_an_alert():
     ]
     found = run(coop([], workshops=held), AS_OF)
     assert [a.extra["workshop"] for a in found.alerts if a.kind == "workshop_missing"] == ["Veille"]
+
+
+def test_per_week_interpretation_flags_a_short_week_even_when_the_month_adds_up():
+    from charter.params import CharterParams
+
+    records = coop([member("Alice")], volunteering=weeks("Alice", 8, 0, 4, 4))
+    assert alerts(run(records, AS_OF), "volunteering_shortfall") == []
+    found = run(records, AS_OF, params=CharterParams(volunteering_checked_per="week"))
+    (alert,) = [a for a in found.alerts if a.kind == "volunteering_shortfall"]
+    assert alert.extra["short_weeks"] == [d("2026-10-12")]
