@@ -105,9 +105,10 @@ class SqliteLedger:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
+        # The default rollback journal, not WAL: switching a new file to WAL ignores the busy
+        # timeout, so a run opening the ledger while another run creates it would fail at once.
         db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
             yield db
         finally:
             db.close()
