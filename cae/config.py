@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,8 @@ class Config:
                 go_live = date.fromisoformat(go_live)
             except ValueError as exc:
                 raise ConfigError(f"go_live : date AAAA-MM-JJ attendue, pas {go_live!r}") from exc
-        if go_live is not None and not isinstance(go_live, date):
+        # A TOML date-time is a ``datetime``, which the rules cannot compare with their dates.
+        if go_live is not None and (not isinstance(go_live, date) or isinstance(go_live, datetime)):
             raise ConfigError(f"go_live : date AAAA-MM-JJ attendue, pas {go_live!r}")
         try:
             return cls(
