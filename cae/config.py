@@ -72,6 +72,9 @@ class Config:
             raise ConfigError(
                 f"Section ou clé inconnue dans la configuration : {', '.join(unknown)}"
             )
+        for section in ("cooperative", "charter", "mapping"):
+            if not isinstance(raw.get(section, {}), dict):
+                raise ConfigError(f"« {section} » doit être une section [{section}]")
         go_live = raw.get("go_live")
         if isinstance(go_live, str):
             try:
