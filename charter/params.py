@@ -85,7 +85,10 @@ def _decimal(raw: Any) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
         raise TypeError("un nombre est attendu")
     # str() first: a TOML float 0.15 must become Decimal("0.15"), not its binary expansion.
-    value = Decimal(str(raw))
+    try:
+        value = Decimal(str(raw))
+    except InvalidOperation:
+        raise ValueError("un nombre est attendu") from None
     if not value.is_finite() or value < 0:
         raise ValueError("un nombre positif est attendu")
     return value
