@@ -36,9 +36,13 @@ MONEY_FIELDS = frozenset({"gross_margin", "amount", "total", "paid_before"})
 
 @dataclass(frozen=True)
 class Issued:
-    """A document this run issued, and how it went out."""
+    """A document this run issued, and how it went out.
 
-    document: Document
+    ``details`` is what the summary says of it (``document_details``), also kept in the ledger
+    so that a retry reports the document as it was first issued.
+    """
+
+    details: dict[str, Any]
     files: list[str]
     delivery: str  # email, outbox, failed or pending
 
@@ -109,8 +113,9 @@ class Namer:
         )
 
 
-def document_entry(issued: Issued, namer: Namer) -> dict[str, Any]:
-    doc = issued.document
+def document_details(doc: Document, namer: Namer) -> dict[str, Any]:
+    """The summary's description of a document: kind, key, member, its kind's fields, and
+    whether it must also go by registered post."""
     entry: dict[str, Any] = {
         "kind": doc.kind,
         "key": doc.key,
@@ -123,8 +128,7 @@ def document_entry(issued: Issued, namer: Namer) -> dict[str, Any]:
             entry[name] = namer.member(doc.sponsor_id)
         else:
             entry[name] = json_value(doc.facts[name], name)
-    entry["files"] = issued.files
-    entry["delivery"] = issued.delivery
+    entry["registered"] = doc.registered
     return entry
 
 
@@ -149,7 +153,7 @@ def build_summary(
     errors: list[DataError],
     namer: Namer,
 ) -> RunSummary:
-    documents = [document_entry(i, namer) for i in issued]
+    documents = [{**i.details, "files": i.files, "delivery": i.delivery} for i in issued]
     documents.sort(key=lambda d: (d["kind"], d["member"] or "", d["key"]))
     return RunSummary(
         as_of=as_of,

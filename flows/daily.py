@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -12,15 +13,16 @@ from prefect.runtime import flow_run
 
 from cae.config import Config
 from cae.defaults import EXAMPLE_DIR, paris_today
-from cae.summary import Namer, build_summary
+from cae.summary import Namer, RunSummary, build_summary
 from charter import french
 from integrations.base import Source
 from integrations.ledger import SqliteLedger
 from integrations.outbox import Outbox
+from integrations.smtp import SmtpMailer, credentials_from_environment
 from integrations.workbook import LocalWorkbook
 from tasks.charter import evaluate_charter
-from tasks.documents import deliver_documents, render_documents
-from tasks.ledger import claim_documents, read_ledger
+from tasks.documents import Mailer, OutboxOnly, deliver_documents, render_documents
+from tasks.ledger import LedgerState, claim_documents, read_ledger
 from tasks.records import load_records
 from tasks.report import publish_report
 
@@ -35,9 +37,17 @@ class RunSetup:
     out: Path
     ledger: SqliteLedger
     outbox: Outbox
+    mailer: Mailer
 
     @classmethod
-    def local(cls, data: str | None, as_of: date | None, out: str, config: str | None) -> RunSetup:
+    def local(
+        cls,
+        data: str | None,
+        as_of: date | None,
+        out: str,
+        config: str | None,
+        smtp_block: str | None = None,
+    ) -> RunSetup:
         folder = Path(data) if data else EXAMPLE_DIR
         if not folder.is_dir():
             raise FileNotFoundError(f"Dossier de données introuvable : {folder}")
@@ -49,6 +59,7 @@ class RunSetup:
             out=out_dir,
             ledger=SqliteLedger(out_dir / "ledger.sqlite"),
             outbox=Outbox(out_dir),
+            mailer=choose_mailer(smtp_block),
         )
 
 
@@ -62,37 +73,75 @@ def daily(
     as_of: date | None = None,
     out: str = "outbox",
     config: str | None = None,
+    smtp_block: str | None = None,
 ) -> dict[str, Any]:
-    """Apply the whole charter as of ``as_of`` and issue what falls due, each document once."""
-    run = RunSetup.local(data, as_of, out, config)
+    """Apply the whole charter as of ``as_of`` and issue what falls due, each document once.
+
+    ``smtp_block`` names a prefect-email ``EmailServerCredentials`` block; without it, SMTP
+    settings come from the environment (``CAE_SMTP_HOST``…), and without those the documents
+    are delivered to the out folder.
+    """
+    run = RunSetup.local(data, as_of, out, config, smtp_block)
     settings = run.config
     records = load_records(run.source, settings.schema)
-    ledger, waiting = read_ledger(run.ledger)
+    ledger = read_ledger(run.ledger, run.outbox)
     evaluation = evaluate_charter(
-        records.coop, ledger, run.as_of, settings.charter, settings.go_live
+        records.coop, ledger.entries, run.as_of, settings.charter, settings.go_live
     )
     namer = Namer(records.coop, settings.schema)
-    claimed = claim_documents(run.ledger, evaluation.documents, run.as_of, namer)
+    claimed = claim_documents(run.ledger, evaluation.documents, run.as_of, namer, ledger.reissue)
     rendered = render_documents(
         claimed, records.coop, settings.cooperative, settings.charter, run.as_of
     )
-    issued = deliver_documents(
-        run.ledger, run.outbox, rendered, records.coop, settings.cooperative, run.as_of
+    delivered = deliver_documents(
+        run.ledger,
+        run.outbox,
+        run.mailer,
+        rendered,
+        ledger.resend,
+        records.coop,
+        namer,
+        settings.cooperative,
+        run.as_of,
     )
     summary = build_summary(
         as_of=run.as_of,
         source=run.source.name,
-        issued=issued,
+        issued=delivered.issued,
         alerts=evaluation.alerts,
-        errors=records.errors + [namer.error(e) for e in evaluation.errors],
+        errors=records.errors + [namer.error(e) for e in evaluation.errors] + delivered.errors,
         namer=namer,
     )
-    publish_report(summary, run.out, waiting, _sections(records.missing_tables, evaluation, namer))
+    sections = _sections(records.missing_tables, evaluation, namer, ledger, summary)
+    publish_report(summary, run.out, ledger.waiting, sections)
     return summary.as_dict()
 
 
-def _sections(missing_tables: list[str], evaluation: Any, namer: Namer) -> dict[str, list[str]]:
+def choose_mailer(smtp_block: str | None) -> Mailer:
+    """The SMTP block named by the run or ``CAE_SMTP_BLOCK``, then the environment, else none."""
+    block = smtp_block or os.environ.get("CAE_SMTP_BLOCK")
+    if block:
+        from prefect_email import EmailServerCredentials
+
+        return SmtpMailer(EmailServerCredentials.load(block))
+    credentials = credentials_from_environment()
+    return SmtpMailer(credentials) if credentials is not None else OutboxOnly()
+
+
+def _sections(
+    missing_tables: list[str],
+    evaluation: Any,
+    namer: Namer,
+    ledger: LedgerState,
+    summary: RunSummary,
+) -> dict[str, list[str]]:
+    to_post = [f"{row.key} ({row.member})" for row in ledger.to_post] + [
+        f"{d['key']} ({d['member']})"
+        for d in summary.documents
+        if d["registered"] and d["delivery"] in ("email", "outbox")
+    ]
     return {
+        "À envoyer en recommandé AR": to_post,
         "Statuts à mettre à jour dans Membres": [
             f"{namer.member(c.member_id)} : {c.status.value} depuis le {french.day(c.since)}"
             for c in evaluation.status_changes

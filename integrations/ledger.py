@@ -9,6 +9,7 @@ A document held back by the go-live date is recorded ``historical`` and never is
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from charter.model import Ledger, LedgerEntry, LedgerStatus
 
@@ -36,6 +37,10 @@ class LedgerRow:
     amount: Decimal | None = None
     registered: bool = False
     document: str | None = None  # where the PDF is, relative to the out folder
+    registered_number: str | None = None  # the registered letter's number, once posted
+    posted_on: date | None = None
+    #: What the run summary says of the document (its kind's fields), kept for a retry.
+    details: dict[str, Any] | None = None
 
     def entry(self) -> LedgerEntry:
         return LedgerEntry(
@@ -58,6 +63,10 @@ class LedgerStore(Protocol):
         """Insert the rows whose key is not in the ledger yet; return the keys inserted."""
         ...
 
+    def reclaim(self, keys: list[str]) -> list[str]:
+        """Take ``failed`` keys back to ``pending`` for a retry; return the keys taken."""
+        ...
+
     def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None: ...
 
     def rows(self, status: LedgerStatus | None = None) -> list[LedgerRow]: ...
@@ -78,6 +87,7 @@ CREATE TABLE IF NOT EXISTS documents (
     registered_number TEXT,
     posted_on   TEXT,
     document    TEXT,
+    details     TEXT,
     claimed_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
@@ -86,7 +96,7 @@ CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT);
 
 _COLUMNS = (
     "key, kind, status, issued_on, member_id, member, mission_id, mission, amount, "
-    "registered, document"
+    "registered, document, registered_number, posted_on, details"
 )
 
 
@@ -127,14 +137,32 @@ class SqliteLedger:
     def load(self) -> Ledger:
         return {row.key: row.entry() for row in self.rows()}
 
-    def rows(self, status: LedgerStatus | None = None) -> list[LedgerRow]:
-        query = f"SELECT {_COLUMNS} FROM documents"
-        params: tuple[str, ...] = ()
-        if status is not None:
-            query += " WHERE status = ?"
-            params = (status.value,)
+    def rows(
+        self,
+        status: LedgerStatus | None = None,
+        *,
+        kind: str | None = None,
+        member: str | None = None,
+    ) -> list[LedgerRow]:
+        """The ledger's rows in key order, filtered by status, kind and member name."""
+        conditions, params = [], []
+        for column, value in (
+            ("status", status and status.value),
+            ("kind", kind),
+            ("member", member),
+        ):
+            if value is not None:
+                conditions.append(f"{column} = ?")
+                params.append(value)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        query = f"SELECT {_COLUMNS} FROM documents{where} ORDER BY key"
         with self._connect() as db:
-            return [_row(values) for values in db.execute(query + " ORDER BY key", params)]
+            return [_row(values) for values in db.execute(query, params)]
+
+    def row(self, key: str) -> LedgerRow | None:
+        with self._connect() as db:
+            found = db.execute(f"SELECT {_COLUMNS} FROM documents WHERE key = ?", (key,)).fetchone()
+        return None if found is None else _row(found)
 
     def claim(self, rows: list[LedgerRow]) -> list[str]:
         claimed = []
@@ -144,7 +172,7 @@ class SqliteLedger:
                 cursor = db.execute(
                     "INSERT OR IGNORE INTO documents "
                     f"({_COLUMNS}, claimed_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         row.key,
                         row.kind,
@@ -157,6 +185,11 @@ class SqliteLedger:
                         None if row.amount is None else str(row.amount),
                         int(row.registered),
                         row.document,
+                        row.registered_number,
+                        row.posted_on.isoformat() if row.posted_on else None,
+                        None
+                        if row.details is None
+                        else json.dumps(row.details, ensure_ascii=False),
                         now,
                         now,
                     ),
@@ -164,6 +197,30 @@ class SqliteLedger:
                 if cursor.rowcount == 1:
                     claimed.append(row.key)
         return claimed
+
+    def reclaim(self, keys: list[str]) -> list[str]:
+        taken = []
+        with self._transaction() as db:
+            for key in keys:
+                cursor = db.execute(
+                    "UPDATE documents SET status = 'pending', updated_at = ? "
+                    "WHERE key = ? AND status = 'failed'",
+                    (_now(), key),
+                )
+                if cursor.rowcount == 1:
+                    taken.append(key)
+        return taken
+
+    def register(self, key: str, number: str, posted_on: date) -> None:
+        """Record the number and posting date of a letter sent by registered post."""
+        with self._transaction() as db:
+            cursor = db.execute(
+                "UPDATE documents SET registered_number = ?, posted_on = ?, updated_at = ? "
+                "WHERE key = ?",
+                (number, posted_on.isoformat(), _now(), key),
+            )
+            if cursor.rowcount != 1:
+                raise KeyError(f"Clé absente du registre : {key}")
 
     def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None:
         with self._transaction() as db:
@@ -190,8 +247,11 @@ class SqliteLedger:
             )
 
 
-def _row(values: tuple[object, ...]) -> LedgerRow:
-    key, kind, status, issued_on, member_id, member, mission_id, mission, amount, reg, doc = values
+def _row(values: tuple[Any, ...]) -> LedgerRow:
+    (key, kind, status, issued_on, member_id, member, mission_id, mission, amount, reg, doc) = (
+        values[:11]
+    )
+    number, posted_on, details = values[11:]
     return LedgerRow(
         key=str(key),
         kind=str(kind),
@@ -204,4 +264,7 @@ def _row(values: tuple[object, ...]) -> LedgerRow:
         amount=None if amount is None else Decimal(str(amount)),
         registered=bool(reg),
         document=None if doc is None else str(doc),
+        registered_number=number,
+        posted_on=None if posted_on is None else date.fromisoformat(posted_on),
+        details=None if details is None else json.loads(details),
     )

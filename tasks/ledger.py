@@ -2,33 +2,67 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from cae.summary import Namer
+from cae.summary import Namer, document_details
 from charter.model import Document, Ledger, LedgerStatus
 from integrations.ledger import LedgerRow, LedgerStore
+from integrations.outbox import Outbox
+
+
+@dataclass(frozen=True)
+class LedgerState:
+    """The ledger as a run starts.
+
+    ``entries`` is what the charter sees: every key, except failed ones that never got a
+    document written, which the rules issue again. ``waiting`` are keys left ``pending`` by an
+    earlier run: nobody knows whether they went out, so they wait for a person. ``resend`` are
+    failed keys whose document was written: a retry sends those very files again.
+    """
+
+    entries: Ledger
+    waiting: list[LedgerRow]
+    resend: list[LedgerRow]
+    reissue: frozenset[str]
+    to_post: list[LedgerRow]
 
 
 @task(name="read-ledger", cache_policy=NO_CACHE)
-def read_ledger(store: LedgerStore) -> tuple[Ledger, list[LedgerRow]]:
-    """The ledger, and the keys left ``pending`` by an earlier run, which wait for a person."""
+def read_ledger(store: LedgerStore, outbox: Outbox) -> LedgerState:
     rows = store.rows()
-    return {row.key: row.entry() for row in rows}, [
-        row for row in rows if row.status is LedgerStatus.PENDING
-    ]
+    failed = [row for row in rows if row.status is LedgerStatus.FAILED]
+    resend = [row for row in failed if outbox.has(row.kind, row.key)]
+    reissue = frozenset(row.key for row in failed) - {row.key for row in resend}
+    return LedgerState(
+        entries={row.key: row.entry() for row in rows if row.key not in reissue},
+        waiting=[row for row in rows if row.status is LedgerStatus.PENDING],
+        resend=resend,
+        reissue=reissue,
+        to_post=[
+            row
+            for row in rows
+            if row.registered and row.status is LedgerStatus.SENT and not row.registered_number
+        ],
+    )
 
 
 @task(name="claim-documents", cache_policy=NO_CACHE)
 def claim_documents(
-    store: LedgerStore, documents: list[Document], as_of: date, namer: Namer
+    store: LedgerStore,
+    documents: list[Document],
+    as_of: date,
+    namer: Namer,
+    reissue: frozenset[str] = frozenset(),
 ) -> list[Document]:
     """Claim every due key in one batch; return the documents this run may now issue.
 
     Historical documents (before the go-live date) are recorded as such and not returned. A key
     another run claimed first is not returned either: only the run that claimed it delivers it.
+    A failed key with no document written is taken back from ``failed`` to ``pending``.
     """
     rows = [
         LedgerRow(
@@ -42,10 +76,13 @@ def claim_documents(
             mission=namer.mission(doc.mission_id),
             amount=doc.amount,
             registered=doc.registered,
+            details=document_details(doc, namer),
         )
         for doc in documents
+        if doc.key not in reissue
     ]
     claimed = set(store.claim(rows))
+    claimed |= set(store.reclaim(sorted(reissue & {doc.key for doc in documents})))
     historical = sum(1 for doc in documents if doc.historical and doc.key in claimed)
     get_run_logger().info(
         "%d document(s) à émettre, %d antérieur(s) à la mise en service enregistré(s)",
