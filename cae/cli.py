@@ -11,6 +11,11 @@ import argparse
 import os
 import sys
 from datetime import date
+from pathlib import Path
+
+from cae import ledger_cli
+from charter.model import LedgerStatus
+from integrations.ledger import SqliteLedger
 
 
 def _iso_date(text: str) -> date:
@@ -34,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--out", default="outbox", help="dossier de sortie (défaut : ./outbox)")
     run.add_argument("--config", help="fichier cae.toml (défaut : cae.toml du dossier de données)")
+    run.add_argument(
+        "--smtp-block",
+        help="bloc Prefect EmailServerCredentials (défaut : CAE_SMTP_BLOCK, puis CAE_SMTP_HOST…)",
+    )
+    ledger_cli.add_commands(commands)
     return parser
 
 
@@ -43,7 +53,13 @@ def run(args: argparse.Namespace) -> int:
     from flows.daily import daily
 
     try:
-        summary = daily(data=args.data, as_of=args.as_of, out=args.out, config=args.config)
+        summary = daily(
+            data=args.data,
+            as_of=args.as_of,
+            out=args.out,
+            config=args.config,
+            smtp_block=args.smtp_block,
+        )
     except Exception as exc:
         print(f"cae run : l'exécution n'a pas pu aboutir : {exc}", file=sys.stderr)
         return 1
@@ -52,6 +68,18 @@ def run(args: argparse.Namespace) -> int:
         f"{len(summary['alerts'])} alerte(s), {len(summary['errors'])} erreur(s) de données. "
         f"Résumé : {os.path.join(args.out, 'run-summary.json')}"
     )
+    failed = sum(1 for d in summary["documents"] if d["delivery"] == "failed")
+    registered = sum(1 for d in summary["documents"] if d["registered"])
+    store = SqliteLedger(Path(args.out) / "ledger.sqlite")
+    waiting = store.rows(LedgerStatus.PENDING)
+    if failed:
+        print(f"{failed} envoi(s) en échec : ils seront retentés à la prochaine exécution.")
+    if registered:
+        print(f"{registered} courrier(s) à envoyer en recommandé AR (cae ledger list).")
+    if waiting:
+        print(f"{len(waiting)} document(s) en attente d'une personne (envoi non confirmé) :")
+        for row in waiting:
+            print(f"  {row.key}")
     return 0
 
 
@@ -59,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return run(args)
+    if args.command == "ledger":
+        return ledger_cli.run(args)
     raise AssertionError(args.command)
 
 
