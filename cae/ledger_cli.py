@@ -67,7 +67,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     export.add_argument("--csv", type=Path, help="fichier à écrire (défaut : la sortie standard)")
 
 
-def run(args: argparse.Namespace, stdout: TextIO = sys.stdout) -> int:
+def run(args: argparse.Namespace, stdout: TextIO | None = None) -> int:
+    stdout = stdout or sys.stdout
     path = Path(args.out) / "ledger.sqlite"
     if not path.is_file():
         print(f"cae ledger : aucun registre dans {args.out}", file=sys.stderr)
