@@ -19,7 +19,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from integrations.schema import FieldSpec, FieldType
+from integrations.base import DataError, SourceRecord
+from integrations.schema import FieldSpec, FieldType, TableSpec
 
 #: How many characters of a bad value a message quotes.
 QUOTE_LIMIT = 60
@@ -159,3 +160,36 @@ _PARSERS: dict[FieldType, Callable[[str, FieldSpec], Any]] = {
     FieldType.LINK: _links,
     FieldType.LINKS: _links,
 }
+
+
+def build_record(
+    spec: TableSpec,
+    record_id: str,
+    name: str,
+    primary: str | None,
+    cells: dict[str, Any],
+    read: Callable[[FieldSpec, Any], Any],
+    errors: list[DataError],
+) -> SourceRecord:
+    """A source record from its raw cells (by field key), whatever the source.
+
+    ``read`` turns a non-empty cell into its typed value or raises ``CellError``; each bad
+    value and each empty required field becomes one ``DataError`` and an ``invalid`` key.
+    """
+    values: dict[str, Any] = {}
+    invalid: set[str] = set()
+    for field in spec.fields:
+        cell = cells.get(field.key)
+        try:
+            value = read(field, cell) if cell not in (None, "", []) else None
+        except CellError as problem:
+            errors.append(DataError(spec.label, name, field.label, str(problem)))
+            invalid.add(field.key)
+            continue
+        if value is not None:
+            values[field.key] = value
+        elif field.required:
+            message = f"« {field.label} » : ce champ obligatoire est vide."
+            errors.append(DataError(spec.label, name, field.label, message))
+            invalid.add(field.key)
+    return SourceRecord(record_id, name, primary, values, frozenset(invalid))

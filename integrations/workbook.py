@@ -15,10 +15,9 @@ import csv
 import io
 import unicodedata
 from pathlib import Path
-from typing import Any
 
 from integrations.base import DataError, SourceRecord, SourceTables
-from integrations.cells import CellError, parse_cell
+from integrations.cells import build_record, parse_cell
 from integrations.schema import UNNAMED_TABLES, Schema, TableSpec
 
 #: Suffixes of a table's file name after its label, in order of preference.
@@ -124,19 +123,4 @@ def _record(
 ) -> SourceRecord:
     primary = None if spec.key in UNNAMED_TABLES else cells[spec.primary.key] or None
     name = primary or f"ligne {line}"
-    values: dict[str, Any] = {}
-    invalid: set[str] = set()
-    for field in spec.fields:
-        try:
-            value = parse_cell(field, cells[field.key]) if cells[field.key] else None
-        except CellError as problem:
-            errors.append(DataError(spec.label, name, field.label, str(problem)))
-            invalid.add(field.key)
-            continue
-        if value is not None:
-            values[field.key] = value
-        elif field.required:
-            message = f"« {field.label} » : ce champ obligatoire est vide."
-            errors.append(DataError(spec.label, name, field.label, message))
-            invalid.add(field.key)
-    return SourceRecord(name, name, primary, values, frozenset(invalid))
+    return build_record(spec, name, name, primary, cells, parse_cell, errors)
