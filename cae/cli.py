@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="exécuter la tournée quotidienne une fois")
     run.add_argument(
+        "--source",
+        choices=["local", "airtable"],
+        default="local",
+        help="d'où lire les données (défaut : local, un dossier de fichiers CSV)",
+    )
+    run.add_argument(
         "--data", help="dossier des fichiers CSV (défaut : la coopérative d'exemple fournie)"
     )
     run.add_argument(
@@ -59,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
             out=args.out,
             config=args.config,
             smtp_block=args.smtp_block,
+            source=args.source,
         )
     except Exception as exc:
         print(f"cae run : l'exécution n'a pas pu aboutir : {exc}", file=sys.stderr)
@@ -70,16 +77,19 @@ def run(args: argparse.Namespace) -> int:
     )
     failed = sum(1 for d in summary["documents"] if d["delivery"] == "failed")
     registered = sum(1 for d in summary["documents"] if d["registered"])
-    store = SqliteLedger(Path(args.out) / "ledger.sqlite")
-    waiting = store.rows(LedgerStatus.PENDING)
+    # Locally the ledger is at hand; elsewhere the run's report lists earlier pending keys.
+    waiting = [d["key"] for d in summary["documents"] if d["delivery"] == "pending"]
+    if args.source == "local":
+        ledger = SqliteLedger(Path(args.out) / "ledger.sqlite")
+        waiting = [row.key for row in ledger.rows(LedgerStatus.PENDING)]
     if failed:
         print(f"{failed} envoi(s) en échec : ils seront retentés à la prochaine exécution.")
     if registered:
         print(f"{registered} courrier(s) à envoyer en recommandé AR (cae ledger list).")
     if waiting:
         print(f"{len(waiting)} document(s) en attente d'une personne (envoi non confirmé) :")
-        for row in waiting:
-            print(f"  {row.key}")
+        for key in waiting:
+            print(f"  {key}")
     return 0
 
 

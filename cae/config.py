@@ -56,6 +56,8 @@ class Config:
     schema: Schema = field(default_factory=Schema.default)
     go_live: date | None = None
     path: Path | None = None
+    #: ``[airtable]``: ``base_id`` (the token is a secret: never here).
+    airtable: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Config:
@@ -67,7 +69,7 @@ class Config:
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any], path: Path | None = None) -> Config:
-        unknown = sorted(set(raw) - {"cooperative", "charter", "mapping", "go_live"})
+        unknown = sorted(set(raw) - {"cooperative", "charter", "mapping", "go_live", "airtable"})
         if unknown:
             raise ConfigError(
                 f"Section ou clé inconnue dans la configuration : {', '.join(unknown)}"
@@ -91,6 +93,7 @@ class Config:
                 schema=Schema.from_mapping(raw.get("mapping", {})),
                 go_live=go_live,
                 path=path,
+                airtable=_airtable(raw.get("airtable", {})),
             )
         except ConfigError:
             raise
@@ -106,3 +109,12 @@ class Config:
             return cls.load(explicit)
         candidate = data_dir / CONFIG_NAME
         return cls.load(candidate) if candidate.is_file() else cls()
+
+
+def _airtable(values: dict[str, Any]) -> dict[str, str]:
+    unknown = sorted(set(values) - {"base_id"})
+    if unknown:
+        raise ConfigError(
+            f"Clé inconnue dans [airtable] : {', '.join(unknown)} (le jeton n'a pas sa place ici)"
+        )
+    return {k: str(v) for k, v in values.items()}

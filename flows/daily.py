@@ -2,65 +2,21 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from prefect import flow
 from prefect.runtime import flow_run
 
-from cae.config import Config
-from cae.defaults import EXAMPLE_DIR, paris_today
+from cae.defaults import paris_today
 from cae.summary import Namer, RunSummary, build_summary
 from charter import french
-from integrations.base import Source
-from integrations.ledger import SqliteLedger
-from integrations.outbox import Outbox
-from integrations.smtp import SmtpMailer, credentials_from_environment
-from integrations.workbook import LocalWorkbook
+from flows.setup import RunSetup
 from tasks.charter import evaluate_charter
-from tasks.documents import Mailer, OutboxOnly, deliver_documents, render_documents
+from tasks.documents import deliver_documents, render_documents
 from tasks.ledger import LedgerState, claim_documents, read_ledger
-from tasks.records import load_records
+from tasks.records import load_records, write_back_statuses
 from tasks.report import publish_report
-
-
-@dataclass(frozen=True)
-class RunSetup:
-    """Where a run reads, writes and keeps its ledger, resolved from its parameters."""
-
-    source: Source
-    config: Config
-    as_of: date
-    out: Path
-    ledger: SqliteLedger
-    outbox: Outbox
-    mailer: Mailer
-
-    @classmethod
-    def local(
-        cls,
-        data: str | None,
-        as_of: date | None,
-        out: str,
-        config: str | None,
-        smtp_block: str | None = None,
-    ) -> RunSetup:
-        folder = Path(data) if data else EXAMPLE_DIR
-        if not folder.is_dir():
-            raise FileNotFoundError(f"Dossier de données introuvable : {folder}")
-        out_dir = Path(out)
-        return cls(
-            source=LocalWorkbook(folder),
-            config=Config.find(folder, Path(config) if config else None),
-            as_of=as_of or paris_today(),
-            out=out_dir,
-            ledger=SqliteLedger(out_dir / "ledger.sqlite"),
-            outbox=Outbox(out_dir),
-            mailer=choose_mailer(smtp_block),
-        )
 
 
 def _run_name() -> str:
@@ -74,6 +30,7 @@ def daily(
     out: str = "outbox",
     config: str | None = None,
     smtp_block: str | None = None,
+    source: str = "local",
 ) -> dict[str, Any]:
     """Apply the whole charter as of ``as_of`` and issue what falls due, each document once.
 
@@ -81,7 +38,7 @@ def daily(
     settings come from the environment (``CAE_SMTP_HOST``…), and without those the documents
     are delivered to the out folder.
     """
-    run = RunSetup.local(data, as_of, out, config, smtp_block)
+    run = RunSetup.create(source, data, as_of, out, config, smtp_block)
     settings = run.config
     records = load_records(run.source, settings.schema)
     ledger = read_ledger(run.ledger, run.outbox)
@@ -112,20 +69,10 @@ def daily(
         errors=records.errors + [namer.error(e) for e in evaluation.errors] + delivered.errors,
         namer=namer,
     )
+    write_back_statuses(run.source, settings.schema, evaluation.status_changes)
     sections = _sections(records.missing_tables, evaluation, namer, ledger, summary)
     publish_report(summary, run.out, ledger.waiting, sections)
     return summary.as_dict()
-
-
-def choose_mailer(smtp_block: str | None) -> Mailer:
-    """The SMTP block named by the run or ``CAE_SMTP_BLOCK``, then the environment, else none."""
-    block = smtp_block or os.environ.get("CAE_SMTP_BLOCK")
-    if block:
-        from prefect_email import EmailServerCredentials
-
-        return SmtpMailer(EmailServerCredentials.load(block))
-    credentials = credentials_from_environment()
-    return SmtpMailer(credentials) if credentials is not None else OutboxOnly()
 
 
 def _sections(

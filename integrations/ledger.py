@@ -67,7 +67,13 @@ class LedgerStore(Protocol):
         """Take ``failed`` keys back to ``pending`` for a retry; return the keys taken."""
         ...
 
-    def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None: ...
+    def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None:
+        """Record a document's outcome; a store may buffer it until ``flush``."""
+        ...
+
+    def flush(self) -> None:
+        """Write what ``mark`` buffered."""
+        ...
 
     def rows(self, status: LedgerStatus | None = None) -> list[LedgerRow]: ...
 
@@ -231,6 +237,9 @@ class SqliteLedger:
             )
             if cursor.rowcount != 1:
                 raise KeyError(f"Clé absente du registre : {key}")
+
+    def flush(self) -> None:
+        """Every mark is written at once: nothing to flush."""
 
     def go_live(self) -> date | None:
         with self._connect() as db:

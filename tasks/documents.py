@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Any, Protocol
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -97,37 +97,78 @@ def recipients(
 
 
 class _Delivery:
-    """Sends each document and records the outcome in the ledger, one document at a time."""
+    """Sends each document and records its outcome in the ledger, one document at a time."""
 
     def __init__(
-        self, store: LedgerStore, mailer: Mailer, namer: Namer, info: CooperativeInfo
+        self,
+        store: LedgerStore,
+        outbox: Outbox,
+        mailer: Mailer,
+        coop: Cooperative,
+        namer: Namer,
+        info: CooperativeInfo,
     ) -> None:
-        self.store, self.mailer, self.namer, self.info = store, mailer, namer, info
+        self.store, self.outbox, self.mailer = store, outbox, mailer
+        self.coop, self.namer, self.info = coop, namer, info
         self.result = Delivered()
         self.logger = get_run_logger()
+
+    def new_documents(self, rendered: list[Rendered], as_of: date) -> None:
+        sent_at = datetime.combine(as_of, time(7, 0), PARIS)
+        for item in rendered:
+            doc = item.document
+            details = document_details(doc, self.namer)
+            if item.result is None:
+                self._outcome(doc.key, details, [], LedgerStatus.FAILED, "failed")
+                continue
+            to, cc = recipients(doc.member_id, doc.sponsor_id, self.coop, self.info)
+            message = build_message(
+                item.result,
+                key=doc.key,
+                sender=self.info.email or "cooperative@example.invalid",
+                to=to,
+                cc=cc,
+                attachment_name=f"{file_stem(doc.key)}.pdf",
+                date=sent_at,
+            )
+            result = item.result
+            files = self.outbox.write(doc.kind, doc.key, result.html, result.pdf, message)
+            self.send(doc.key, details, message, files, doc.member_id)
+
+    def retries(self, resend: list[LedgerRow]) -> None:
+        """Failed documents go again as written, to the addresses the records hold today."""
+        rows = {row.key: row for row in resend}
+        for key in self.store.reclaim(list(rows)):
+            row = rows[key]
+            message = self.outbox.read_message(row.kind, row.key)
+            sponsor_id = _sponsor_of(row, self.coop)
+            to, cc = recipients(row.member_id, sponsor_id, self.coop, self.info)
+            for header, addresses in (("To", to), ("Cc", cc)):
+                del message[header]
+                if addresses:
+                    message[header] = ", ".join(addresses)
+            details = row.details or {"kind": row.kind, "key": row.key, "member": row.member}
+            files = self.outbox.files(row.kind, row.key)
+            self.send(row.key, details, message, files, row.member_id)
 
     def send(
         self,
         key: str,
-        details: dict,
+        details: dict[str, Any],
         message: EmailMessage,
         files: list[str],
         member_id: str | None,
     ) -> None:
         to = [a.strip() for a in str(message.get("To", "")).split(",") if a.strip()]
         if not to:
-            name = self.namer.member(member_id)
+            schema = self.namer.schema
+            where = " (il est dans le dossier de sortie)." if self.mailer.name == "outbox" else "."
             self.result.errors.append(
                 DataError(
-                    self.namer.schema.label("members"),
-                    name,
-                    self.namer.schema.label("members", "email"),
-                    f"Pas d'adresse email : le document {key} n'a pas pu être envoyé"
-                    + (
-                        " (il est dans le dossier de sortie)."
-                        if self.mailer.name == "outbox"
-                        else "."
-                    ),
+                    schema.label("members"),
+                    self.namer.member(member_id),
+                    schema.label("members", "email"),
+                    f"Pas d'adresse email : le document {key} n'a pas pu être envoyé{where}",
                 )
             )
             if self.mailer.name != "outbox":
@@ -145,7 +186,12 @@ class _Delivery:
             self._outcome(key, details, files, LedgerStatus.SENT, self.mailer.name)
 
     def _outcome(
-        self, key: str, details: dict, files: list[str], status: LedgerStatus, delivery: str
+        self,
+        key: str,
+        details: dict[str, Any],
+        files: list[str],
+        status: LedgerStatus,
+        delivery: str,
     ) -> None:
         self.store.mark(key, status, document=files[0] if files else None)
         self.result.issued.append(Issued(details, files, delivery))
@@ -163,42 +209,14 @@ def deliver_documents(
     info: CooperativeInfo,
     as_of: date,
 ) -> Delivered:
-    """Write each new document to the out folder with its email, send it, record the outcome.
-
-    Failed documents of earlier runs go again as they were written (same PDF, same
-    Message-ID), to the addresses the records hold today.
-    """
-    delivery = _Delivery(store, mailer, namer, info)
-    sent_at = datetime.combine(as_of, time(7, 0), PARIS)
-    for item in rendered:
-        doc = item.document
-        details = document_details(doc, namer)
-        if item.result is None:
-            store.mark(doc.key, LedgerStatus.FAILED)
-            delivery.result.issued.append(Issued(details, [], "failed"))
-            continue
-        to, cc = recipients(doc.member_id, doc.sponsor_id, coop, info)
-        message = build_message(
-            item.result,
-            key=doc.key,
-            sender=info.email or "cooperative@example.invalid",
-            to=to,
-            cc=cc,
-            attachment_name=f"{file_stem(doc.key)}.pdf",
-            date=sent_at,
-        )
-        files = outbox.write(doc.kind, doc.key, item.result.html, item.result.pdf, message)
-        delivery.send(doc.key, details, message, files, doc.member_id)
-    for key in store.reclaim([row.key for row in resend]):
-        row = next(r for r in resend if r.key == key)
-        message = outbox.read_message(row.kind, row.key)
-        to, cc = recipients(row.member_id, _sponsor_of(row, coop), coop, info)
-        for header, addresses in (("To", to), ("Cc", cc)):
-            del message[header]
-            if addresses:
-                message[header] = ", ".join(addresses)
-        details = row.details or {"kind": row.kind, "key": row.key, "member": row.member}
-        delivery.send(row.key, details, message, outbox.files(row.kind, row.key), row.member_id)
+    """Write each new document to the out folder with its email, send it, record the outcome;
+    then send again what earlier runs failed to deliver."""
+    delivery = _Delivery(store, outbox, mailer, coop, namer, info)
+    try:
+        delivery.new_documents(rendered, as_of)
+        delivery.retries(resend)
+    finally:
+        store.flush()
     return delivery.result
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from charter.model import Cooperative
+from charter.model import Cooperative, StatusChange
 from integrations.assemble import assemble
 from integrations.base import DataError, Source
 from integrations.schema import Schema
@@ -33,3 +33,15 @@ def load_records(source: Source, schema: Schema) -> Records:
         len(errors),
     )
     return Records(coop, errors, [schema.label(key) for key in tables.missing_tables])
+
+
+@task(name="write-back-statuses", cache_policy=NO_CACHE)
+def write_back_statuses(source: Source, schema: Schema, changes: list[StatusChange]) -> int:
+    """Membres.Statut for members who left or were excluded, where the source can be written.
+
+    The local folder is never written: its run report lists the statuses to update instead.
+    """
+    writer = getattr(source, "write_statuses", None)
+    if writer is None or not changes:
+        return 0
+    return int(writer(schema, {c.member_id: c.status.value for c in changes}))

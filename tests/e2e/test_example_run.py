@@ -194,4 +194,4 @@ def test_run_leaves_a_markdown_and_a_table_artifact_and_few_task_runs(example):
     assert "Erreurs de données (4)" in report
     assert "Léa Fontaine" in report
     # A handful of batched tasks, whatever the number of records.
-    assert len(task_runs) == 7
+    assert len(task_runs) == 8

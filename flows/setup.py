@@ -1,0 +1,83 @@
+"""What a flow run works with, resolved from its parameters: source, ledger, out folder, mailer."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from cae.config import Config
+from cae.defaults import EXAMPLE_DIR, paris_today
+from integrations.base import Source
+from integrations.ledger import LedgerStore, SqliteLedger
+from integrations.outbox import Outbox
+from integrations.smtp import SmtpMailer, credentials_from_environment
+from integrations.workbook import LocalWorkbook
+from tasks.documents import Mailer, OutboxOnly
+
+SOURCES = ("local", "airtable")
+
+
+@dataclass(frozen=True)
+class RunSetup:
+    source: Source
+    config: Config
+    as_of: date
+    out: Path
+    ledger: LedgerStore
+    outbox: Outbox
+    mailer: Mailer
+
+    @classmethod
+    def create(
+        cls,
+        source: str,
+        data: str | None,
+        as_of: date | None,
+        out: str,
+        config: str | None,
+        smtp_block: str | None = None,
+    ) -> RunSetup:
+        """``local``: the CSV folder ``data`` (default: the bundled example), ledger in
+        ``OUT/ledger.sqlite``. ``airtable``: the base of ``AIRTABLE_BASE_ID`` or ``[airtable]``,
+        ledger in its Versements and Courriers tables; ``data`` then only holds ``cae.toml``."""
+        if source not in SOURCES:
+            raise ValueError(f"Source inconnue : {source} (possibles : {', '.join(SOURCES)})")
+        folder = Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
+        if not folder.is_dir():
+            raise FileNotFoundError(f"Dossier de données introuvable : {folder}")
+        settings = Config.find(folder, Path(config) if config else None)
+        out_dir = Path(out)
+        reader: Source
+        ledger: LedgerStore
+        if source == "airtable":
+            from integrations.airtable import AirtableClient, AirtableSettings, AirtableSource
+            from integrations.airtable_ledger import AirtableLedger
+
+            client = AirtableClient(
+                AirtableSettings.from_environment(settings.airtable.get("base_id"))
+            )
+            reader, ledger = AirtableSource(client), AirtableLedger(client)
+        else:
+            reader, ledger = LocalWorkbook(folder), SqliteLedger(out_dir / "ledger.sqlite")
+        return cls(
+            source=reader,
+            config=settings,
+            as_of=as_of or paris_today(),
+            out=out_dir,
+            ledger=ledger,
+            outbox=Outbox(out_dir),
+            mailer=choose_mailer(smtp_block),
+        )
+
+
+def choose_mailer(smtp_block: str | None) -> Mailer:
+    """The SMTP block named by the run or ``CAE_SMTP_BLOCK``, then the environment, else none."""
+    block = smtp_block or os.environ.get("CAE_SMTP_BLOCK")
+    if block:
+        from prefect_email import EmailServerCredentials
+
+        return SmtpMailer(EmailServerCredentials.load(block))
+    credentials = credentials_from_environment()
+    return SmtpMailer(credentials) if credentials is not None else OutboxOnly()

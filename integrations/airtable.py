@@ -1,0 +1,269 @@
+"""Airtable as the cooperative's source of truth, spoken to with pyairtable within its limits.
+
+Airtable allows 5 requests per second per base, 100 records per page and 10 records per write;
+after a 429 it must be left alone for 30 s (API-NOTES.md). pyairtable's own retry gives up long
+before that, so it is replaced here by ``AirtableAdapter``: it spaces requests to at most 5 in
+any second, waits the penalty after a 429 and retries 5xx and dropped connections. Every write
+the project makes is an update by record id or an upsert on a key, so retrying one is harmless.
+
+    >>> client = AirtableClient(AirtableSettings(base_id="app…", token="pat…"))  # doctest: +SKIP
+    >>> tables = AirtableSource(client).read(Schema.default())                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import requests
+from pyairtable import Api, Table
+from requests.adapters import HTTPAdapter
+
+from integrations.base import DataError, SourceTables
+from integrations.cells import CellError, build_record, parse_cell, quoted
+from integrations.schema import UNNAMED_TABLES, FieldSpec, FieldType, Schema, TableSpec
+
+#: Airtable's penalty after a 429, in seconds. Tests shorten it with CAE_AIRTABLE_PENALTY_SECONDS.
+PENALTY_SECONDS = 30.0
+REQUESTS_PER_SECOND = 5
+PAGE_SIZE = 100
+RETRYABLE = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class AirtableSettings:
+    base_id: str
+    token: str = field(repr=False)
+    endpoint_url: str = "https://api.airtable.com"
+    requests_per_second: float = REQUESTS_PER_SECOND
+    penalty_seconds: float = PENALTY_SECONDS
+    timeout: tuple[float, float] = (10.0, 60.0)
+    attempts: int = 8
+
+    @classmethod
+    def from_environment(
+        cls, base_id: str | None = None, env: Mapping[str, str] | None = None
+    ) -> AirtableSettings:
+        """``AIRTABLE_BASE_ID`` (or ``base_id`` from ``cae.toml``) and the token from the Prefect
+        Secret block named by ``CAE_AIRTABLE_TOKEN_BLOCK``, else ``AIRTABLE_TOKEN``."""
+        env = os.environ if env is None else env
+        base = env.get("AIRTABLE_BASE_ID") or base_id
+        if not base:
+            raise ValueError("Base Airtable inconnue : définissez AIRTABLE_BASE_ID ou [airtable] base_id.")
+        block = env.get("CAE_AIRTABLE_TOKEN_BLOCK")
+        if block:
+            from prefect.blocks.system import Secret
+
+            token = str(Secret.load(block).get())
+        else:
+            token = env.get("AIRTABLE_TOKEN", "")
+        if not token:
+            raise ValueError(
+                "Jeton Airtable absent : définissez AIRTABLE_TOKEN ou un bloc Secret Prefect "
+                "nommé dans CAE_AIRTABLE_TOKEN_BLOCK."
+            )
+        return cls(
+            base_id=base,
+            token=token,
+            endpoint_url=env.get("AIRTABLE_ENDPOINT_URL", cls.endpoint_url),
+            penalty_seconds=float(env.get("CAE_AIRTABLE_PENALTY_SECONDS", PENALTY_SECONDS)),
+        )
+
+
+class RateLimiter:
+    """At most ``rate`` requests in any sliding window of one second."""
+
+    def __init__(self, rate: float, window: float = 1.0) -> None:
+        self.rate = int(rate)
+        # A little slack: the server measures the window on arrival, after network jitter.
+        self.window = window * 1.02
+        self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self._lock:
+            while True:
+                now = time.monotonic()
+                while self._sent and now - self._sent[0] >= self.window:
+                    self._sent.popleft()
+                if len(self._sent) < self.rate:
+                    self._sent.append(now)
+                    return
+                time.sleep(self.window - (now - self._sent[0]))
+
+    def pause(self, seconds: float) -> None:
+        """Send nothing for ``seconds`` (after a 429), then start a fresh window."""
+        with self._lock:
+            time.sleep(seconds)
+            self._sent.clear()
+
+
+class AirtableAdapter(HTTPAdapter):
+    """Throttles every request and retries what Airtable asks to retry."""
+
+    def __init__(self, settings: AirtableSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.limiter = RateLimiter(settings.requests_per_second)
+        self.rate_limited = 0  # how many 429s this client received
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        attempt = 0
+        while True:
+            attempt += 1
+            self.limiter.wait()
+            try:
+                response = super().send(request, **kwargs)
+            except (requests.ConnectionError, requests.Timeout):
+                if attempt >= self.settings.attempts:
+                    raise
+                time.sleep(min(2.0**attempt * 0.1, 5.0))
+                continue
+            if response.status_code not in RETRYABLE or attempt >= self.settings.attempts:
+                return response
+            response.close()
+            if response.status_code == 429:
+                self.rate_limited += 1
+                self.limiter.pause(self.settings.penalty_seconds)
+            else:
+                time.sleep(min(2.0**attempt * 0.1, 5.0))
+
+
+class AirtableClient:
+    """One pyairtable ``Api`` bound to one base, throttled by ``AirtableAdapter``."""
+
+    def __init__(self, settings: AirtableSettings) -> None:
+        self.settings = settings
+        self.api = Api(
+            settings.token,
+            endpoint_url=settings.endpoint_url,
+            timeout=settings.timeout,
+            retry_strategy=None,
+        )
+        self.adapter = AirtableAdapter(settings)
+        self.api.session.mount(settings.endpoint_url.rstrip("/") + "/", self.adapter)
+        self.base = self.api.base(settings.base_id)
+
+    def table(self, name: str) -> Table:
+        return self.base.table(name)
+
+
+def _error_type(error: requests.HTTPError) -> str:
+    try:
+        body = error.response.json()
+    except ValueError:
+        return ""
+    problem = body.get("error") if isinstance(body, dict) else None
+    if isinstance(problem, dict):
+        return str(problem.get("type", ""))
+    return str(problem or "")
+
+
+def _unknown_field(error: requests.HTTPError, labels: list[str]) -> str | None:
+    """The label an UNKNOWN_FIELD_NAME error names, if it is one of ours."""
+    if _error_type(error) != "UNKNOWN_FIELD_NAME":
+        return None
+    message = error.response.text
+    return next((label for label in labels if f'"{label}"' in message or label in message), None)
+
+
+def read_table(client: AirtableClient, table: str, labels: list[str]) -> tuple[list[dict], set[str]]:
+    """All records of a table, 100 a page, only the given fields; also the labels it lacks."""
+    missing: set[str] = set()
+    while True:
+        wanted = [label for label in labels if label not in missing]
+        try:
+            return client.table(table).all(page_size=PAGE_SIZE, fields=wanted), missing
+        except requests.HTTPError as error:
+            unknown = _unknown_field(error, wanted)
+            if unknown is None:
+                raise
+            missing.add(unknown)
+
+
+def cell_value(spec: FieldSpec, value: Any) -> Any:
+    """A typed value from Airtable's JSON: numbers, strings, booleans, lists of record ids."""
+    if isinstance(value, str):
+        return parse_cell(spec, value.strip()) if value.strip() else None
+    if spec.type in (FieldType.CURRENCY, FieldType.NUMBER):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CellError(f"« {spec.label} » : {quoted(str(value))} n'est pas un montant.")
+        return Decimal(str(value))
+    if spec.type is FieldType.CHECKBOX:
+        return bool(value)
+    if spec.type in (FieldType.LINK, FieldType.LINKS):
+        ids = [str(v) for v in value] if isinstance(value, list) else []
+        if spec.type is FieldType.LINK and len(ids) > 1:
+            raise CellError(f"« {spec.label} » : un seul lien est attendu, {len(ids)} trouvés.")
+        return ids or None
+    if isinstance(value, list):  # a lookup or a multiple select where text was expected
+        return parse_cell(spec, ", ".join(str(v) for v in value))
+    raise CellError(f"« {spec.label} » : {quoted(str(value))} n'est pas une valeur attendue.")
+
+
+class AirtableSource:
+    """The cooperative's tables in one Airtable base, named as in the mapping."""
+
+    name = "airtable"
+
+    def __init__(self, client: AirtableClient) -> None:
+        self.client = client
+
+    def read(self, schema: Schema) -> SourceTables:
+        result = SourceTables()
+        for spec in schema.tables.values():
+            try:
+                records, missing = read_table(
+                    self.client, spec.label, [f.label for f in spec.fields]
+                )
+            except requests.HTTPError as error:
+                if error.response is None or error.response.status_code not in (403, 404):
+                    raise
+                if spec.required:
+                    message = f"La table {spec.label} est obligatoire, mais la base Airtable ne l'a pas."
+                    result.errors.append(DataError(spec.label, None, None, message))
+                else:
+                    result.missing_tables.append(spec.key)
+                continue
+            absent_required = [f for f in spec.fields if f.required and f.label in missing]
+            for f in absent_required:
+                message = (
+                    f"Le champ « {f.label} » manque dans la table {spec.label} : il est "
+                    "obligatoire, la table n'est donc pas lue."
+                )
+                result.errors.append(DataError(spec.label, None, f.label, message))
+            if not absent_required:
+                result.tables[spec.key] = [_record(spec, r, result.errors) for r in records]
+        return result
+
+    def write_statuses(self, schema: Schema, statuses: dict[str, str]) -> int:
+        """Write Membres.Statut for the given record ids, 10 a request; return rows written."""
+        if not statuses:
+            return 0
+        label = schema.label("members", "status")
+        self.client.table(schema.label("members")).batch_update(
+            [{"id": rec_id, "fields": {label: status}} for rec_id, status in statuses.items()]
+        )
+        return len(statuses)
+
+
+def _record(spec: TableSpec, record: dict[str, Any], errors: list[DataError]):  # type: ignore[no-untyped-def]
+    fields = record.get("fields", {})
+    cells = {f.key: fields.get(f.label) for f in spec.fields}
+    primary_value = cells.get(spec.primary.key)
+    primary = None
+    if spec.key not in UNNAMED_TABLES and isinstance(primary_value, str) and primary_value.strip():
+        primary = primary_value.strip()
+    name = primary or f"fiche {record['id']}"
+    return build_record(spec, record["id"], name, primary, cells, cell_value, errors)
+
+
+def as_json_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
