@@ -1,0 +1,143 @@
+"""``cae run`` as the staff run it: a real process, talking to the session's Prefect server.
+
+Each run is a new Python process (a few seconds), so there are four of them plus one that
+argparse refuses: the example twice, a missing folder, a bad ``--config``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cae.defaults import EXAMPLE_DIR
+
+EXPECTED = json.loads((Path(__file__).parent / "expected_example.json").read_text("utf-8"))
+FIRST_RUN = EXPECTED["runs"][0]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def env(prefect_server: None, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The harness's server for the child process, so it does not start a server of its own."""
+    from prefect.settings import PREFECT_API_URL
+
+    return {
+        **os.environ,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_HOME": str(tmp_path_factory.mktemp("prefect-home")),
+    }
+
+
+def cae(env: dict[str, str], *args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cae.cli", *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def read_summary(out: Path) -> dict | None:
+    path = out / "run-summary.json"
+    return json.loads(path.read_text("utf-8")) if path.is_file() else None
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("cli") / "data"
+    shutil.copytree(EXAMPLE_DIR, data)
+    return data
+
+
+@pytest.fixture(scope="module")
+def runs(env: dict[str, str], example: Path) -> dict:
+    """The example run from the command line on 2026-11-26, then once more the same day."""
+    out = example.parent / "out"
+    first = cae(env, "run", "--data", example, "--as-of", "2026-11-26", "--out", out)
+    first_summary = read_summary(out)
+    again = cae(env, "run", "--data", example, "--as-of", "2026-11-26", "--out", out)
+    again_summary = read_summary(out)
+    return {
+        "first": first,
+        "first_summary": first_summary,
+        "again": again,
+        "again_summary": again_summary,
+        "out": out,
+    }
+
+
+def test_a_run_completes_with_exit_status_0(runs: dict) -> None:
+    assert runs["first"].returncode == 0, runs["first"].stderr
+
+
+def test_a_run_writes_the_summary_of_the_documents_it_issued(runs: dict) -> None:
+    summary = runs["first_summary"]
+    assert summary is not None
+    assert summary["as_of"] == "2026-11-26"
+    assert len(summary["documents"]) == 22
+    assert {d["key"] for d in summary["documents"]} == {d["key"] for d in FIRST_RUN["documents"]}
+    assert "2026-11-26 : 22 document(s) émis" in runs["first"].stdout
+
+
+def test_a_run_keeps_its_ledger_in_the_out_folder(runs: dict) -> None:
+    assert (runs["out"] / "ledger.sqlite").is_file()
+
+
+def test_both_runs_are_recorded_by_the_sessions_prefect_server(runs: dict) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    with get_client(sync_client=True) as client:
+        named = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["daily-2026-11-26"]))
+        )
+    ours = [r for r in named if r.parameters.get("out") == str(runs["out"])]
+    assert len(ours) == 2
+    assert all(r.state is not None and r.state.is_completed() for r in ours)
+
+
+def test_running_again_the_same_day_issues_nothing(runs: dict) -> None:
+    assert runs["again"].returncode == 0, runs["again"].stderr
+    assert runs["again_summary"] is not None
+    assert runs["again_summary"]["as_of"] == "2026-11-26"
+    assert runs["again_summary"]["documents"] == []
+    assert "2026-11-26 : 0 document(s) émis" in runs["again"].stdout
+
+
+def test_a_missing_data_folder_fails_with_a_french_message(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "absent"
+    result = cae(env, "run", "--data", missing, "--as-of", "2026-11-26", "--out", tmp_path / "out")
+    assert result.returncode != 0
+    assert f"Dossier de données introuvable : {missing}" in result.stderr
+    assert not (tmp_path / "out" / "run-summary.json").exists()
+
+
+def test_an_invalid_as_of_is_refused_before_running(env: dict[str, str], tmp_path: Path) -> None:
+    result = cae(env, "run", "--as-of", "26/11/2026", "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert "date AAAA-MM-JJ attendue, pas '26/11/2026'" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_config_option_with_an_unknown_charter_key_fails_with_a_french_message(
+    env: dict[str, str], example: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "cae.toml"
+    config.write_text("[charter]\ncontribution_rat = 0.12\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = cae(
+        env, "run", "--data", example, "--as-of", "2026-11-26", "--out", out, "--config", config
+    )
+    assert result.returncode != 0
+    assert "Paramètre inconnu dans [charter] : contribution_rat" in result.stderr
+    assert not (out / "run-summary.json").exists()
