@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="bloc Prefect EmailServerCredentials (défaut : CAE_SMTP_BLOCK, puis CAE_SMTP_HOST…)",
     )
     ledger_cli.add_commands(commands)
+    airtable = commands.add_parser("airtable", help="préparer une base Airtable")
+    airtable_verbs = airtable.add_subparsers(dest="verb", required=True)
+    init = airtable_verbs.add_parser("init", help="créer les tables et champs dans une base vide")
+    init.add_argument(
+        "--with-example", action="store_true", help="charger aussi la coopérative d'exemple"
+    )
+    init.add_argument("--config", help="fichier cae.toml ([airtable] base_id, [mapping])")
     return parser
 
 
@@ -93,12 +100,37 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def airtable_init(args: argparse.Namespace) -> int:
+    from cae.config import Config
+    from cae.defaults import EXAMPLE_DIR
+    from integrations.airtable import AirtableClient, AirtableSettings
+    from integrations.airtable_init import init_base
+
+    try:
+        config = Config.find(Path.cwd(), Path(args.config) if args.config else None)
+        settings = AirtableSettings.from_environment(config.airtable.get("base_id"))
+        report = init_base(
+            AirtableClient(settings), config.schema, EXAMPLE_DIR if args.with_example else None
+        )
+    except Exception as exc:
+        print(f"cae airtable init : {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Tables créées : {', '.join(report.tables_created) or 'aucune'} ; "
+        f"champs ajoutés : {len(report.fields_created)} ; "
+        f"fiches chargées : {report.records_created}."
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return run(args)
     if args.command == "ledger":
         return ledger_cli.run(args)
+    if args.command == "airtable":
+        return airtable_init(args)
     raise AssertionError(args.command)
 
 
