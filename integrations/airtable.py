@@ -56,7 +56,9 @@ class AirtableSettings:
         env = os.environ if env is None else env
         base = env.get("AIRTABLE_BASE_ID") or base_id
         if not base:
-            raise ValueError("Base Airtable inconnue : définissez AIRTABLE_BASE_ID ou [airtable] base_id.")
+            raise ValueError(
+                "Base Airtable inconnue : définissez AIRTABLE_BASE_ID ou [airtable] base_id."
+            )
         block = env.get("CAE_AIRTABLE_TOKEN_BLOCK")
         if block:
             from prefect.blocks.system import Secret
@@ -174,7 +176,9 @@ def _unknown_field(error: requests.HTTPError, labels: list[str]) -> str | None:
     return next((label for label in labels if f'"{label}"' in message or label in message), None)
 
 
-def read_table(client: AirtableClient, table: str, labels: list[str]) -> tuple[list[dict], set[str]]:
+def read_table(
+    client: AirtableClient, table: str, labels: list[str]
+) -> tuple[list[dict], set[str]]:
     """All records of a table, 100 a page, only the given fields; also the labels it lacks."""
     missing: set[str] = set()
     while True:
@@ -227,7 +231,9 @@ class AirtableSource:
                 if error.response is None or error.response.status_code not in (403, 404):
                     raise
                 if spec.required:
-                    message = f"La table {spec.label} est obligatoire, mais la base Airtable ne l'a pas."
+                    message = (
+                        f"La table {spec.label} est obligatoire, mais la base Airtable ne l'a pas."
+                    )
                     result.errors.append(DataError(spec.label, None, None, message))
                 else:
                     result.missing_tables.append(spec.key)
