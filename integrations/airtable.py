@@ -80,31 +80,51 @@ class AirtableSettings:
 
 
 class RateLimiter:
-    """At most ``rate`` requests in any sliding window of one second."""
+    """At most ``rate`` requests in any sliding window of one second, as the server sees them.
+
+    A request is counted from the moment its response came back: the server saw it at the
+    latest then, so however long the network held the earlier requests, a new one never reaches
+    the server within a second of the ``rate``-th before it.
+    """
 
     def __init__(self, rate: float, window: float = 1.0) -> None:
-        self.rate = int(rate)
-        # A little slack: the server measures the window on arrival, after network jitter.
-        self.window = window * 1.02
-        self._sent: deque[float] = deque()
+        self.rate = max(1, int(rate))
+        self.window = window
+        self._done: deque[float] = deque(maxlen=self.rate)
         self._lock = threading.Lock()
 
     def wait(self) -> None:
+        """Block until one more request may go out."""
         with self._lock:
-            while True:
-                now = time.monotonic()
-                while self._sent and now - self._sent[0] >= self.window:
-                    self._sent.popleft()
-                if len(self._sent) < self.rate:
-                    self._sent.append(now)
-                    return
-                time.sleep(self.window - (now - self._sent[0]))
+            if len(self._done) == self.rate:
+                delay = self._done[0] + self.window - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+
+    def done(self) -> None:
+        """The response to a request came back."""
+        with self._lock:
+            self._done.append(time.monotonic())
 
     def pause(self, seconds: float) -> None:
         """Send nothing for ``seconds`` (after a 429), then start a fresh window."""
         with self._lock:
             time.sleep(seconds)
-            self._sent.clear()
+            self._done.clear()
+
+
+_LIMITERS: dict[tuple[str, str], RateLimiter] = {}
+_LIMITERS_LOCK = threading.Lock()
+
+
+def limiter_for(settings: AirtableSettings) -> RateLimiter:
+    """The limit is per base: every client of one base in this process shares one limiter."""
+    with _LIMITERS_LOCK:
+        key = (settings.endpoint_url, settings.base_id)
+        limiter = _LIMITERS.get(key)
+        if limiter is None or limiter.rate != max(1, int(settings.requests_per_second)):
+            limiter = _LIMITERS[key] = RateLimiter(settings.requests_per_second)
+        return limiter
 
 
 class AirtableAdapter(HTTPAdapter):
@@ -113,7 +133,7 @@ class AirtableAdapter(HTTPAdapter):
     def __init__(self, settings: AirtableSettings) -> None:
         super().__init__()
         self.settings = settings
-        self.limiter = RateLimiter(settings.requests_per_second)
+        self.limiter = limiter_for(settings)
         self.rate_limited = 0  # how many 429s this client received
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
@@ -124,10 +144,12 @@ class AirtableAdapter(HTTPAdapter):
             try:
                 response = super().send(request, **kwargs)
             except (requests.ConnectionError, requests.Timeout):
+                self.limiter.done()
                 if attempt >= self.settings.attempts:
                     raise
                 time.sleep(min(2.0**attempt * 0.1, 5.0))
                 continue
+            self.limiter.done()
             if response.status_code not in RETRYABLE or attempt >= self.settings.attempts:
                 return response
             response.close()
