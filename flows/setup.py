@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cae.config import Config
 from cae.defaults import EXAMPLE_DIR, paris_today
+from charter.scope import Scope
 from integrations.base import Source
 from integrations.ledger import LedgerStore, SqliteLedger
 from integrations.outbox import Outbox
@@ -38,6 +39,7 @@ class RunSetup:
         out: str,
         config: str | None,
         smtp_block: str | None = None,
+        scope: Scope | None = None,
     ) -> RunSetup:
         """``local``: the CSV folder ``data`` (default: the bundled example), ledger in
         ``OUT/ledger.sqlite``. ``airtable``: the base of ``AIRTABLE_BASE_ID`` or ``[airtable]``,
@@ -58,7 +60,7 @@ class RunSetup:
             client = AirtableClient(
                 AirtableSettings.from_environment(settings.airtable.get("base_id"))
             )
-            reader, ledger = AirtableSource(client), AirtableLedger(client)
+            reader, ledger = AirtableSource(client), AirtableLedger(client, scope)
         else:
             reader, ledger = LocalWorkbook(folder), SqliteLedger(out_dir / "ledger.sqlite")
         return cls(

@@ -18,7 +18,6 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +25,7 @@ import requests
 from pyairtable import Api, Table
 from requests.adapters import HTTPAdapter
 
+from charter.scope import Scope, ScopeKind
 from integrations.base import DataError, SourceTables
 from integrations.cells import CellError, build_record, parse_cell, quoted
 from integrations.schema import UNNAMED_TABLES, FieldSpec, FieldType, Schema, TableSpec
@@ -199,14 +199,18 @@ def _unknown_field(error: requests.HTTPError, labels: list[str]) -> str | None:
 
 
 def read_table(
-    client: AirtableClient, table: str, labels: list[str]
+    client: AirtableClient, table: str, labels: list[str], formula: str | None = None
 ) -> tuple[list[dict], set[str]]:
-    """All records of a table, 100 a page, only the given fields; also the labels it lacks."""
+    """All records of a table (or those ``formula`` selects), 100 a page, only the given
+    fields; also the labels the table lacks."""
     missing: set[str] = set()
+    options: dict[str, Any] = {"page_size": PAGE_SIZE}
+    if formula is not None:
+        options["formula"] = formula
     while True:
         wanted = [label for label in labels if label not in missing]
         try:
-            return client.table(table).all(page_size=PAGE_SIZE, fields=wanted), missing
+            return client.table(table).all(fields=wanted, **options), missing
         except requests.HTTPError as error:
             unknown = _unknown_field(error, wanted)
             if unknown is None:
@@ -242,34 +246,67 @@ class AirtableSource:
     def __init__(self, client: AirtableClient) -> None:
         self.client = client
 
-    def read(self, schema: Schema) -> SourceTables:
+    def read(self, schema: Schema, scope: Scope | None = None) -> SourceTables:
+        """Every table; for a mission's targeted run, only that mission and its members."""
+        if scope is not None and scope.kind is ScopeKind.MISSION:
+            return self._read_mission(schema, scope.record_id)
         result = SourceTables()
         for spec in schema.tables.values():
-            try:
-                records, missing = read_table(
-                    self.client, spec.label, [f.label for f in spec.fields]
-                )
-            except requests.HTTPError as error:
-                if error.response is None or error.response.status_code not in (403, 404):
-                    raise
-                if spec.required:
-                    message = (
-                        f"La table {spec.label} est obligatoire, mais la base Airtable ne l'a pas."
-                    )
-                    result.errors.append(DataError(spec.label, None, None, message))
-                else:
-                    result.missing_tables.append(spec.key)
-                continue
-            absent_required = [f for f in spec.fields if f.required and f.label in missing]
-            for f in absent_required:
-                message = (
-                    f"Le champ « {f.label} » manque dans la table {spec.label} : il est "
-                    "obligatoire, la table n'est donc pas lue."
-                )
-                result.errors.append(DataError(spec.label, None, f.label, message))
-            if not absent_required:
-                result.tables[spec.key] = [_record(spec, r, result.errors) for r in records]
+            self._read_into(result, spec)
         return result
+
+    def _read_mission(self, schema: Schema, mission_id: str) -> SourceTables:
+        """The mission (1 request), the members it links to (1), their sponsors (at most 1)."""
+        result = SourceTables()
+        missions, members = schema.table("missions"), schema.table("members")
+        self._read_into(result, missions, by_ids([mission_id]))
+        linked = {
+            member_id
+            for record in result.tables.get("missions", [])
+            for f in missions.fields
+            if f.link_table == "members"
+            for member_id in _ids(record.values.get(f.key))
+        }
+        if not linked:
+            return result
+        self._read_into(result, members, by_ids(sorted(linked)))
+        sponsors = {
+            sponsor
+            for record in result.tables.get("members", [])
+            for sponsor in _ids(record.values.get("sponsor"))
+        } - linked
+        if sponsors:
+            read = result.tables.pop("members", [])
+            self._read_into(result, members, by_ids(sorted(sponsors)))
+            result.tables["members"] = read + result.tables.get("members", [])
+        return result
+
+    def _read_into(self, result: SourceTables, spec: TableSpec, formula: str | None = None) -> None:
+        """Read one table into ``result``; a table that cannot be used becomes an error."""
+        try:
+            records, missing = read_table(
+                self.client, spec.label, [f.label for f in spec.fields], formula
+            )
+        except requests.HTTPError as error:
+            if error.response is None or error.response.status_code not in (403, 404):
+                raise
+            if spec.required:
+                message = (
+                    f"La table {spec.label} est obligatoire, mais la base Airtable ne l'a pas."
+                )
+                result.errors.append(DataError(spec.label, None, None, message))
+            else:
+                result.missing_tables.append(spec.key)
+            return
+        absent_required = [f for f in spec.fields if f.required and f.label in missing]
+        for f in absent_required:
+            message = (
+                f"Le champ « {f.label} » manque dans la table {spec.label} : il est "
+                "obligatoire, la table n'est donc pas lue."
+            )
+            result.errors.append(DataError(spec.label, None, f.label, message))
+        if not absent_required:
+            result.tables[spec.key] = [_record(spec, r, result.errors) for r in records]
 
     def write_statuses(self, schema: Schema, statuses: dict[str, str]) -> int:
         """Write Membres.Statut for the given record ids, 10 a request; return rows written."""
@@ -293,5 +330,14 @@ def _record(spec: TableSpec, record: dict[str, Any], errors: list[DataError]):  
     return build_record(spec, record["id"], name, primary, cells, cell_value, errors)
 
 
-def as_json_date(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
+def by_ids(record_ids: list[str]) -> str:
+    """A formula selecting records by id: ``OR(RECORD_ID()='rec…', …)``."""
+    return "OR(" + ",".join(f"RECORD_ID()='{_quote(i)}'" for i in record_ids) + ")"
+
+
+def _quote(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _ids(value: Any) -> list[str]:
+    return list(value) if isinstance(value, list) else []

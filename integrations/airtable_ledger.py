@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from charter.model import Ledger, LedgerStatus
+from charter.scope import Scope, ScopeKind
 from integrations.airtable import AirtableClient, read_table
 from integrations.ledger import LedgerRow
 
@@ -105,8 +106,9 @@ def _row(record: dict[str, Any]) -> LedgerRow | None:
 class AirtableLedger:
     """The ``LedgerStore`` of a run whose source is Airtable."""
 
-    def __init__(self, client: AirtableClient) -> None:
+    def __init__(self, client: AirtableClient, scope: Scope | None = None) -> None:
         self.client = client
+        self.scope = scope
         self._rows: dict[str, LedgerRow] | None = None
         self._ids: dict[str, str] = {}
         self._pending_marks: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -116,13 +118,23 @@ class AirtableLedger:
         if self._rows is None:
             self._rows = {}
             for table in (PAYOUTS, LETTERS):
-                records, _ = read_table(self.client, table, READ_FIELDS)
+                records, _ = read_table(self.client, table, READ_FIELDS, self._formula(table))
                 for record in records:
                     row = _row(record)
                     if row is not None:
                         self._rows[row.key] = row
                         self._ids[row.key] = record["id"]
         return self._rows
+
+    def _formula(self, table: str) -> str | None:
+        """For a mission's targeted run, only the rows its rules can issue: its two payout
+        notices, and the ends of sponsorship (one per godchild)."""
+        if self.scope is None or self.scope.kind is not ScopeKind.MISSION:
+            return None
+        if table == PAYOUTS:
+            keys = [f"{kind}:{self.scope.record_id}" for kind in sorted(PAYOUT_KINDS)]
+            return "OR(" + ",".join(f"{{{KEY}}}='{key}'" for key in keys) + ")"
+        return f"FIND('sponsorship_end:', {{{KEY}}})=1"
 
     def load(self) -> Ledger:
         return {key: row.entry() for key, row in self._read().items()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from charter.scope import Scope
 from integrations.schema import Schema
 
 
@@ -68,4 +69,6 @@ class Source(Protocol):
     #: ``local``, ``airtable`` or ``notion``: written in the run summary.
     name: str
 
-    def read(self, schema: Schema) -> SourceTables: ...
+    def read(self, schema: Schema, scope: Scope | None = None) -> SourceTables:
+        """The tables; with a ``scope``, a source may return only the records it concerns."""
+        ...

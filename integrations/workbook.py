@@ -16,6 +16,7 @@ import io
 import unicodedata
 from pathlib import Path
 
+from charter.scope import Scope
 from integrations.base import DataError, SourceRecord, SourceTables
 from integrations.cells import build_record, parse_cell
 from integrations.schema import UNNAMED_TABLES, Schema, TableSpec
@@ -37,9 +38,10 @@ class LocalWorkbook:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def read(self, schema: Schema) -> SourceTables:
+    def read(self, schema: Schema, scope: Scope | None = None) -> SourceTables:
         """Every table of ``schema`` found in the folder, with the problems met on the way.
 
+        A local folder is read whole, even for a targeted ``scope``: it costs no request.
         A table with an error for the whole table (missing file or column, unreadable file) is
         absent from ``tables``; a missing optional table is listed in ``missing_tables``.
         """

@@ -10,10 +10,17 @@ from prefect.cache_policies import NO_CACHE
 from charter.evaluate import evaluate
 from charter.model import Cooperative, Evaluation, Ledger
 from charter.params import CharterParams
+from charter.scope import Scope
 
 
 @task(name="evaluate-charter", cache_policy=NO_CACHE)
 def evaluate_charter(
-    coop: Cooperative, ledger: Ledger, as_of: date, params: CharterParams, go_live: date | None
+    coop: Cooperative,
+    ledger: Ledger,
+    as_of: date,
+    params: CharterParams,
+    go_live: date | None,
+    scope: Scope | None = None,
 ) -> Evaluation:
-    return evaluate(coop, ledger, as_of, params, go_live)
+    evaluation = evaluate(coop, ledger, as_of, params, go_live)
+    return evaluation if scope is None else scope.narrow(evaluation)

@@ -8,6 +8,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from charter.model import Cooperative, StatusChange
+from charter.scope import Scope
 from integrations.assemble import assemble
 from integrations.base import DataError, Source
 from integrations.schema import Schema
@@ -21,9 +22,11 @@ class Records:
 
 
 @task(name="load-records", cache_policy=NO_CACHE)
-def load_records(source: Source, schema: Schema) -> Records:
-    """Read every table once and build the charter's records; bad values become errors."""
-    tables = source.read(schema)
+def load_records(source: Source, schema: Schema, scope: Scope | None = None) -> Records:
+    """Read every table once and build the charter's records; bad values become errors.
+
+    For a targeted run a source may read only what the record's rules need."""
+    tables = source.read(schema, scope)
     coop, found = assemble(tables, schema)
     errors = tables.errors + found
     get_run_logger().info(

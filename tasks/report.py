@@ -87,21 +87,27 @@ def report_markdown(
 
 @task(name="publish-report", cache_policy=NO_CACHE)
 def publish_report(
-    summary: RunSummary, out: Path, waiting: list[LedgerRow], sections: dict[str, list[str]]
-) -> Path:
-    """Write ``OUT/run-summary.json`` and leave a markdown and a table artifact on the run."""
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "run-summary.json"
-    path.write_text(
-        json.dumps(summary.as_dict(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    summary: RunSummary,
+    out: Path,
+    waiting: list[LedgerRow],
+    sections: dict[str, list[str]],
+    run_kind: str = "daily",
+) -> Path | None:
+    """Leave a markdown and a table artifact on the run; the daily run also writes
+    ``OUT/run-summary.json`` (a targeted run does not overwrite it)."""
+    path = None
+    if run_kind == "daily":
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / "run-summary.json"
+        text = json.dumps(summary.as_dict(), ensure_ascii=False, indent=2) + "\n"
+        path.write_text(text, encoding="utf-8")
     create_markdown_artifact(
-        key="daily-report",
+        key=f"{run_kind}-report",
         markdown=report_markdown(summary, waiting, sections),
         description=f"Documents, alertes et erreurs du {summary.as_of.isoformat()}",
     )
     create_table_artifact(
-        key="daily-documents",
+        key=f"{run_kind}-documents",
         table=[
             {
                 "type": KIND_LABELS[d["kind"]],
