@@ -93,6 +93,11 @@ class Renderer:
             email_html=self.env.get_template("email.html").render(context),
         )
 
+    def render_report(self, template: str, key: str, **context: Any) -> tuple[str, bytes]:
+        """A staff report (not a letter) from ``template``: its HTML and its PDF."""
+        html = self.env.get_template(template).render(coop=self.coop, **context)
+        return html, self._pdf(html, key)
+
     @staticmethod
     def _pdf(html: str, key: str) -> bytes:
         # The file identifier derives from the ledger key and the creation date from the
