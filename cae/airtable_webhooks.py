@@ -84,8 +84,10 @@ def table_ids(client: AirtableClient, names: Sequence[str]) -> dict[str, str]:
     return found
 
 
-def webhook_specification(ids: Sequence[str]) -> dict[str, Any]:
-    """Record changes ("tableData") in the given tables.
+def webhook_specification(ids: Sequence[str], field_ids: Sequence[str] = ()) -> dict[str, Any]:
+    """Record changes ("tableData") in the given tables; with ``field_ids``, only changes to
+    those fields (the ones the rules read), so the inverse link fields Airtable updates when a
+    run writes its ledger rows ping nobody.
 
     ``recordChangeScope`` takes one table (or view) id, not a list nor a base: a webhook on one
     table is scoped to it, one on several tables watches the whole base and the receiver keeps
@@ -94,19 +96,32 @@ def webhook_specification(ids: Sequence[str]) -> dict[str, Any]:
     filters: dict[str, Any] = {"dataTypes": ["tableData"]}
     if len(ids) == 1:
         filters["recordChangeScope"] = ids[0]
+    if field_ids:
+        filters["watchDataInFieldIds"] = list(field_ids)
     return {"options": {"filters": filters}}
 
 
 def create_webhook(
-    client: AirtableClient, notification_url: str, tables: Sequence[str]
+    client: AirtableClient,
+    notification_url: str,
+    tables: Sequence[str],
+    fields: dict[str, Sequence[str]] | None = None,
 ) -> CreatedWebhook:
     """Register a webhook that pings ``notification_url`` when records of ``tables`` (names)
-    are created or changed; return its id, its MAC secret and its expiration."""
+    are created or changed — only in ``fields`` (labels by table) when given; return its id,
+    its MAC secret and its expiration."""
     if not tables:
         raise ValueError("Indiquez au moins une table à surveiller.")
     ids = table_ids(client, tables)
+    schema = client.base.schema()
+    watched = [
+        found.id
+        for table, labels in (fields or {}).items()
+        for found in schema.table(table).fields
+        if found.name in labels
+    ]
     created = client.base.add_webhook(
-        notification_url, webhook_specification([ids[name] for name in tables])
+        notification_url, webhook_specification([ids[name] for name in tables], watched)
     )
     return CreatedWebhook(created.id, created.mac_secret_base64, created.expiration_time)
 

@@ -57,6 +57,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--with-example", action="store_true", help="charger aussi la coopérative d'exemple"
     )
     init.add_argument("--config", help="fichier cae.toml ([airtable] base_id, [mapping])")
+    webhook = airtable_verbs.add_parser("webhook", help="webhook Airtable (créer, prolonger)")
+    webhook.add_argument("action", choices=["create", "refresh"])
+    webhook.add_argument("--url", help="adresse publique de /webhooks/airtable (pour create)")
+    webhook.add_argument(
+        "--save",
+        default=os.environ.get("CAE_AIRTABLE_WEBHOOK", "cae-airtable-webhook"),
+        help="bloc Secret Prefect (ou fichier) où garder l'identifiant et le secret",
+    )
+    webhook.add_argument("--config", help="fichier cae.toml")
+    serve = commands.add_parser("serve", help="servir les déploiements et les webhooks")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8787)
+    serve.add_argument("--source", choices=["local", "airtable"], default="local")
+    serve.add_argument("--data")
+    serve.add_argument("--out", default="outbox")
+    serve.add_argument("--config")
     return parser
 
 
@@ -123,14 +139,56 @@ def airtable_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def airtable_webhook(args: argparse.Namespace) -> int:
+    from cae.airtable_webhooks import (
+        create_webhook,
+        load_webhook_secret,
+        refresh_webhook,
+        save_webhook_secret,
+    )
+    from cae.config import Config
+    from integrations.airtable import AirtableClient, AirtableSettings
+
+    try:
+        config = Config.find(Path.cwd(), Path(args.config) if args.config else None)
+        client = AirtableClient(AirtableSettings.from_environment(config.airtable.get("base_id")))
+        if args.action == "create":
+            if not args.url:
+                raise ValueError("--url est nécessaire pour créer le webhook")
+            watched = {
+                config.schema.label(key): [f.label for f in config.schema.table(key).fields]
+                for key in ("missions", "members")
+            }
+            created = create_webhook(client, args.url, list(watched), watched)
+            save_webhook_secret(args.save, created.webhook_id, created.mac_secret_base64)
+            print(f"Webhook {created.webhook_id} créé, valable jusqu'au {created.expiration} ;")
+            print(f"son secret est gardé dans « {args.save} ». Prolongez-le chaque semaine.")
+        else:
+            secret = load_webhook_secret(args.save)
+            expiration = refresh_webhook(client, secret.webhook_id)
+            print(f"Webhook {secret.webhook_id} prolongé jusqu'au {expiration}.")
+    except Exception as exc:
+        print(f"cae airtable webhook : {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return run(args)
     if args.command == "ledger":
         return ledger_cli.run(args)
-    if args.command == "airtable":
+    if args.command == "airtable" and args.verb == "init":
         return airtable_init(args)
+    if args.command == "airtable":
+        return airtable_webhook(args)
+    if args.command == "serve":
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        from cae.serve import serve
+
+        serve(args.host, args.port, args.source, args.data, args.out, args.config)
+        return 0
     raise AssertionError(args.command)
 
 

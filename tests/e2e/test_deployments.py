@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from prefect.exceptions import ObjectAlreadyExists
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 
@@ -19,11 +21,8 @@ def test_prefect_deploy_registers_the_three_deployments_with_paris_schedules(tmp
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.settings import PREFECT_API_URL
 
-    with get_client(sync_client=True) as client:
-        try:
-            client.create_work_pool(WorkPoolCreate(name="cae-process", type="process"))
-        except Exception:  # already created by an earlier test of the session
-            pass
+    with get_client(sync_client=True) as client, contextlib.suppress(ObjectAlreadyExists):
+        client.create_work_pool(WorkPoolCreate(name="cae-process", type="process"))
     env = {
         **os.environ,
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
@@ -45,6 +44,9 @@ def test_prefect_deploy_registers_the_three_deployments_with_paris_schedules(tmp
             name: client.read_deployment_schedules(deployments[name].id)
             for name in ("daily", "monthly", "targeted")
         }
+        # The session's server is shared: leave the names free for `cae serve`'s test.
+        for name in ("daily", "monthly", "targeted"):
+            client.delete_deployment(deployments[name].id)
     assert {"daily", "monthly", "targeted"} <= set(deployments)
     (daily,) = schedules["daily"]
     assert (daily.schedule.cron, daily.schedule.timezone) == ("0 7 * * *", "Europe/Paris")

@@ -1,0 +1,154 @@
+"""``cae serve`` end to end: a real Prefect server, the served deployments, the webhook
+receiver, the Airtable emulator. A signed ping becomes a targeted run that issues the notice."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from cae.airtable_webhooks import create_webhook, save_webhook_secret
+from cae.config import Config
+from integrations.airtable import AirtableClient, AirtableSettings
+from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, build_example_base, environment
+from tests.emulators.airtable import AirtableEmulator
+from tests.smtp_server import free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
+
+MISSION = "Outil de facturation Artisans du 11e"
+OTHER = "Refonte intranet Mairie de Montreuil"
+SECRET = "generic-shared-secret-for-tests"
+
+
+def wait_for(predicate, timeout: float = 120.0, every: float = 0.3):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out")
+
+
+def targeted_runs() -> list:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_runs(flow_filter=FlowFilter(name=FlowFilterName(any_=["targeted"])))
+
+
+def sent_row(emulator: AirtableEmulator, key: str) -> dict | None:
+    rows = [r for r in emulator.records("Versements") if r["fields"].get("Clé") == key]
+    return rows[0] if rows and rows[0]["fields"].get("Statut") == "sent" else None
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory):
+    from prefect.settings import PREFECT_API_URL
+
+    root = tmp_path_factory.mktemp("serve")
+    port = free_port()
+    with AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator:
+        build_example_base(emulator)
+        client = AirtableClient(AirtableSettings.from_environment(env=environment(emulator)))
+        url = f"http://127.0.0.1:{port}/webhooks/airtable"
+        schema = Config().schema
+        watched = {
+            schema.label(key): [f.label for f in schema.table(key).fields]
+            for key in ("missions", "members")
+        }  # what `cae airtable webhook create` registers
+        created = create_webhook(client, url, list(watched), watched)
+        save_webhook_secret(root / "webhook.json", created.webhook_id, created.mac_secret_base64)
+        env = {
+            **os.environ,
+            **environment(emulator),
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "CAE_AIRTABLE_WEBHOOK": str(root / "webhook.json"),
+            "CAE_WEBHOOK_SECRET": SECRET,
+            "CAE_STATE_DIR": str(root / "state"),
+        }
+        command = [
+            sys.executable, "-m", "cae.cli", "serve", "--source", "airtable", "--port", str(port),
+            "--out", str(root / "out"), "--data", str(root),
+        ]  # fmt: skip
+        log = (root / "serve.log").open("w")
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: _healthy(port), timeout=90)
+            yield {"emulator": emulator, "port": port, "webhook": created.webhook_id, "root": root}
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def mission_id(emulator: AirtableEmulator, title: str) -> str:
+    return next(r["id"] for r in emulator.records("Missions") if r["fields"]["Mission"] == title)
+
+
+def test_a_signed_airtable_ping_issues_the_notice_once(served):
+    emulator = served["emulator"]
+    record = mission_id(emulator, MISSION)
+    emulator.change_record("Missions", record, {"Étape": "Mi-parcours"})
+    started = time.monotonic()
+    assert emulator.ping(served["webhook"]) == 200
+    row = wait_for(lambda: sent_row(emulator, f"payout_mid:{record}"))
+    elapsed = time.monotonic() - started
+    print(f"\nwebhook → notice sent: {elapsed:.1f} s")
+    assert row["fields"]["Montant"] == 900.0
+    (run,) = [r for r in targeted_runs() if r.parameters.get("record") == record]
+    assert run.name == f"mission-{MISSION}"
+    wait_for(lambda: [r for r in targeted_runs() if r.id == run.id and r.state.is_completed()])
+
+    assert emulator.ping(served["webhook"]) == 200  # the same ping again: no new payload
+    time.sleep(3)
+    assert len([r for r in targeted_runs() if r.parameters.get("record") == record]) == 1
+    assert len([r for r in emulator.records("Versements") if record in r["fields"]["Clé"]]) == 1
+
+
+def test_a_badly_signed_ping_is_rejected_and_starts_nothing(served):
+    before = len(targeted_runs())
+    body = json.dumps(
+        {"base": {"id": BASE}, "webhook": {"id": served["webhook"]}, "timestamp": "x"}
+    )
+    answer = requests.post(
+        f"http://127.0.0.1:{served['port']}/webhooks/airtable",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Airtable-Content-MAC": "hmac-sha256=00"},
+        timeout=5,
+    )
+    assert answer.status_code == 401
+    time.sleep(2)
+    assert len(targeted_runs()) == before
+
+
+def test_the_generic_endpoint_starts_one_run_per_event(served):
+    emulator = served["emulator"]
+    record = mission_id(emulator, OTHER)
+    body = {"table": "Missions", "record": record, "source": "airtable", "event": "evt-1"}
+    url = f"http://127.0.0.1:{served['port']}/webhooks/generic"
+    assert requests.post(url, json=body, timeout=5).status_code == 401  # no secret
+    for _ in range(3):
+        answer = requests.post(url, json=body, headers={"X-CAE-Secret": SECRET}, timeout=5)
+        assert answer.status_code in (200, 202)
+    wait_for(lambda: sent_row(emulator, f"payout_mid:{record}"))
+    assert len([r for r in targeted_runs() if r.parameters.get("record") == record]) == 1
