@@ -33,7 +33,8 @@ def wait_for(predicate, timeout: float = 120.0, every: float = 0.3):
         if value:
             return value
         time.sleep(every)
-    raise AssertionError("timed out")
+    runs = [(r.name, r.state_name, r.parameters) for r in targeted_runs()]
+    raise AssertionError(f"timed out; targeted runs: {runs}")
 
 
 def targeted_runs() -> list:
@@ -151,4 +152,5 @@ def test_the_generic_endpoint_starts_one_run_per_event(served):
         answer = requests.post(url, json=body, headers={"X-CAE-Secret": SECRET}, timeout=5)
         assert answer.status_code in (200, 202)
     wait_for(lambda: sent_row(emulator, f"payout_mid:{record}"))
-    assert len([r for r in targeted_runs() if r.parameters.get("record") == record]) == 1
+    runs = [r for r in targeted_runs() if r.parameters.get("record") == record]
+    assert len(runs) == 1, [(r.name, r.state_name, r.idempotency_key) for r in runs]
