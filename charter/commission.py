@@ -36,34 +36,23 @@ def gross_margin(mission: Mission) -> Decimal:
     return mission.revenue - mission.direct_costs
 
 
+#: What a payout notice needs from its mission, and how the staff are told it is missing.
+REQUIRED_FOR_PAYOUT = {
+    "bearer_involvement": "Implication du porteur·euse non renseignée",
+    "revenue": "Chiffre d'affaires HT non renseigné",
+}
+
+
 def _payout_terms(mission: Mission, situation: Situation, found: Findings) -> Decimal | None:
     """The mission's commission rate, or None (with a data error) when it cannot be paid."""
-    usable = True
-    if mission.bearer_involvement is None:
-        usable = False
-        if "bearer_involvement" not in mission.invalid:
-            found.errors.append(
-                RuleError(
-                    "missions",
-                    mission.id,
-                    "bearer_involvement",
-                    "Implication du porteur·euse non renseignée : la commission ne peut pas être "
-                    "calculée (art. 4).",
-                )
+    missing = [name for name in REQUIRED_FOR_PAYOUT if getattr(mission, name) is None]
+    for name in missing:
+        if name not in mission.invalid:  # an unreadable value was reported when read
+            message = (
+                f"{REQUIRED_FOR_PAYOUT[name]} : la commission ne peut pas être calculée (art. 4)."
             )
-    if mission.revenue is None:
-        usable = False
-        if "revenue" not in mission.invalid:
-            found.errors.append(
-                RuleError(
-                    "missions",
-                    mission.id,
-                    "revenue",
-                    "Chiffre d'affaires HT non renseigné : la commission ne peut pas être "
-                    "calculée (art. 4).",
-                )
-            )
-    if not usable:
+            found.errors.append(RuleError("missions", mission.id, name, message))
+    if missing:
         return None
     assert mission.bearer_involvement is not None
     return situation.params.bearer_rates[mission.bearer_involvement]

@@ -14,24 +14,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from cae.summary import SUMMARY_FIELDS
 from integrations import airtable_ledger as ledger
 from integrations.airtable import AirtableClient
 from integrations.schema import FieldSpec, FieldType, Schema, TableSpec
 from integrations.workbook import LocalWorkbook
 
-KINDS = (
-    "payout_mid",
-    "payout_delivery",
-    "contribution_statement",
-    "resignation_ack",
-    "resignation_invalid",
-    "non_renewal",
-    "renewal",
-    "plenary_warning",
-    "exclusion",
-    "associate_reminder",
-    "sponsorship_end",
-)
+KINDS = tuple(SUMMARY_FIELDS)
 STATUSES = ("pending", "sent", "failed", "historical")
 
 _DATE = {"dateFormat": {"name": "iso"}}
