@@ -65,18 +65,18 @@ def apply_charter(run: RunSetup, scope: Scope | None = None) -> dict[str, Any]:
     return summary.as_dict()
 
 
-def name_run(scope: Scope, namer: Namer) -> None:
-    """Name a targeted run after the record as the staff know it: ``mission-<title>``."""
-    name = (
-        namer.mission(scope.record_id)
-        if scope.kind is ScopeKind.MISSION
-        else namer.member(scope.record_id)
-    )
+def name_run(scope: Scope, namer: Namer) -> str:
+    """Name a targeted run after the record as the staff know it (``mission-<title>``);
+    return that name."""
+    if scope.kind is ScopeKind.MISSION:
+        name = namer.mission(scope.record_id) or scope.record_id
+    else:
+        name = namer.member(scope.record_id) or scope.record_id
     run_id = flow_run.get_id()
-    if run_id is None or name is None:
-        return
-    with get_client(sync_client=True) as client:
-        client.update_flow_run(run_id, name=f"{scope.kind.value}-{name}")
+    if run_id is not None:
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(run_id, name=f"{scope.kind.value}-{name}")
+    return name
 
 
 def tag_run(summary: RunSummary, ledger: LedgerState) -> None:
