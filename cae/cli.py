@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="exécuter la tournée quotidienne une fois")
     run.add_argument(
         "--source",
-        choices=["local", "airtable"],
+        choices=["local", "airtable", "notion"],
         default="local",
         help="d'où lire les données (défaut : local, un dossier de fichiers CSV)",
     )
@@ -66,10 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="bloc Secret Prefect (ou fichier) où garder l'identifiant et le secret",
     )
     webhook.add_argument("--config", help="fichier cae.toml")
+    notion = commands.add_parser("notion", help="préparer des bases Notion")
+    notion_verbs = notion.add_subparsers(dest="verb", required=True)
+    notion_init = notion_verbs.add_parser("init", help="créer les bases sous une page Notion")
+    notion_init.add_argument("--parent", help="id de la page (partagée avec l'intégration)")
+    notion_init.add_argument(
+        "--with-example", action="store_true", help="charger aussi la coopérative d'exemple"
+    )
+    notion_init.add_argument("--config", help="fichier cae.toml ([notion.databases], [mapping])")
     serve = commands.add_parser("serve", help="servir les déploiements et les webhooks")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8787)
-    serve.add_argument("--source", choices=["local", "airtable"], default="local")
+    serve.add_argument("--source", choices=["local", "airtable", "notion"], default="local")
     serve.add_argument("--data")
     serve.add_argument("--out", default="outbox")
     serve.add_argument("--config")
@@ -173,6 +181,30 @@ def airtable_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
+def notion_init(args: argparse.Namespace) -> int:
+    from cae.config import Config
+    from cae.defaults import EXAMPLE_DIR
+    from integrations.notion import NotionClient, NotionSettings
+    from integrations.notion_init import init_workspace
+
+    try:
+        config = Config.find(Path.cwd(), Path(args.config) if args.config else None)
+        client = NotionClient(NotionSettings.from_environment(config.notion))
+        example = EXAMPLE_DIR if args.with_example else None
+        report = init_workspace(client, config.schema, args.parent, example)
+    except Exception as exc:
+        print(f"cae notion init : {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"Bases créées : {', '.join(report.created) or 'aucune'} ; "
+        f"propriétés ajoutées : {len(report.properties_added)} ; "
+        f"pages chargées : {report.records_created}."
+    )
+    print("À copier dans cae.toml :\n")
+    print(report.toml())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
@@ -183,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         return airtable_init(args)
     if args.command == "airtable":
         return airtable_webhook(args)
+    if args.command == "notion":
+        return notion_init(args)
     if args.command == "serve":
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         from cae.serve import serve

@@ -58,6 +58,8 @@ class Config:
     path: Path | None = None
     #: ``[airtable]``: ``base_id`` (the token is a secret: never here).
     airtable: dict[str, str] = field(default_factory=dict)
+    #: ``[notion.databases]`` and ``[notion.data_sources]``: ids by table key.
+    notion: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Config:
@@ -69,7 +71,8 @@ class Config:
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any], path: Path | None = None) -> Config:
-        unknown = sorted(set(raw) - {"cooperative", "charter", "mapping", "go_live", "airtable"})
+        sections = {"cooperative", "charter", "mapping", "go_live", "airtable", "notion"}
+        unknown = sorted(set(raw) - sections)
         if unknown:
             raise ConfigError(
                 f"Section ou clé inconnue dans la configuration : {', '.join(unknown)}"
@@ -94,6 +97,7 @@ class Config:
                 go_live=go_live,
                 path=path,
                 airtable=_airtable(raw.get("airtable", {})),
+                notion=_notion(raw.get("notion", {})),
             )
         except ConfigError:
             raise
@@ -118,3 +122,30 @@ def _airtable(values: dict[str, Any]) -> dict[str, str]:
             f"Clé inconnue dans [airtable] : {', '.join(unknown)} (le jeton n'a pas sa place ici)"
         )
     return {k: str(v) for k, v in values.items()}
+
+
+#: The tables ``[notion.databases]`` may name: the input tables and the ledger's two.
+NOTION_TABLES = (*Schema.default().tables, "payouts", "letters")
+
+
+def _notion(values: Any) -> dict[str, dict[str, str]]:
+    if not isinstance(values, dict):
+        raise ConfigError("« notion » doit être une section [notion]")
+    unknown = sorted(set(values) - {"databases", "data_sources"})
+    if unknown:
+        raise ConfigError(
+            f"Clé inconnue dans [notion] : {', '.join(unknown)} (seules [notion.databases] et "
+            "[notion.data_sources] ; le jeton n'a pas sa place ici)"
+        )
+    ids: dict[str, dict[str, str]] = {}
+    for section, table in values.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"[notion.{section}] doit être une table d'identifiants")
+        bad = sorted(set(table) - set(NOTION_TABLES))
+        if bad:
+            raise ConfigError(
+                f"[notion.{section}] : table inconnue {', '.join(bad)} "
+                f"(connues : {', '.join(NOTION_TABLES)})"
+            )
+        ids[section] = {key: str(value) for key, value in table.items()}
+    return ids

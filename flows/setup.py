@@ -17,7 +17,7 @@ from integrations.smtp import SmtpMailer, credentials_from_environment
 from integrations.workbook import LocalWorkbook
 from tasks.documents import Mailer, OutboxOnly
 
-SOURCES = ("local", "airtable")
+SOURCES = ("local", "airtable", "notion")
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,9 @@ class RunSetup:
     ) -> RunSetup:
         """``local``: the CSV folder ``data`` (default: the bundled example), ledger in
         ``OUT/ledger.sqlite``. ``airtable``: the base of ``AIRTABLE_BASE_ID`` or ``[airtable]``,
-        ledger in its Versements and Courriers tables; ``data`` then only holds ``cae.toml``."""
+        ledger in its Versements and Courriers tables; ``notion``: the databases of
+        ``[notion.databases]``, ledger in Versements and Courriers there. ``data`` then only
+        holds ``cae.toml``."""
         if source not in SOURCES:
             raise ValueError(f"Source inconnue : {source} (possibles : {', '.join(SOURCES)})")
         folder = Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
@@ -61,6 +63,12 @@ class RunSetup:
                 AirtableSettings.from_environment(settings.airtable.get("base_id"))
             )
             reader, ledger = AirtableSource(client), AirtableLedger(client, scope)
+        elif source == "notion":
+            from integrations.notion import NotionClient, NotionSettings, NotionSource
+            from integrations.notion_ledger import NotionLedger
+
+            notion = NotionClient(NotionSettings.from_environment(settings.notion))
+            reader, ledger = NotionSource(notion), NotionLedger(notion, scope)
         else:
             reader, ledger = LocalWorkbook(folder), SqliteLedger(out_dir / "ledger.sqlite")
         return cls(

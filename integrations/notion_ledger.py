@@ -1,0 +1,188 @@
+"""The ledger in the cooperative's own Notion: databases Versements and Courriers (DATA-MODEL.md).
+
+The same rows and fields as on Airtable (``integrations.airtable_ledger``): one page per issued
+document, its key in ``Clé`` (the title), payout notices in **Versements**, every other document
+in **Courriers**. Notion has no batch write and no upsert, so:
+
+- a run reads both data sources once, 100 pages a request; a mission's targeted run reads only
+  the keys its rules can issue, by a filter on ``Clé``;
+- claiming a key creates its page, one request per new key, and the key counts as claimed by
+  this run; a create whose answer is lost or is a server error is not sent again blindly: the
+  page is first looked for by its key (``NotionClient.create_page``);
+- each status change is written at once, one page update, and only when it changes the page.
+
+Notion has no conditional write either: runs on one workspace must not overlap (a Prefect
+concurrency limit serialises them), as on Airtable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from charter.model import Ledger, LedgerStatus
+from charter.scope import Scope, ScopeKind
+from integrations.airtable_ledger import (
+    AMOUNT,
+    DATE,
+    DETAILS,
+    DOCUMENT,
+    ISSUED_ON,
+    KEY,
+    KIND,
+    LETTERS,
+    MARGIN,
+    MEMBER,
+    MISSION,
+    NUMBER,
+    PAID_BEFORE,
+    PAYOUT_KINDS,
+    PAYOUTS,
+    POSTED_ON,
+    RATE,
+    REGISTERED,
+    STATUS,
+    TOTAL,
+    claim_fields,
+    table_for,
+)
+from integrations.airtable_ledger import _row as row_from_cells
+from integrations.ledger import LedgerRow
+from integrations.notion import NotionClient, plain_value, property_value
+
+#: The ``[notion.databases]`` key of each ledger table.
+TABLE_KEYS = {PAYOUTS: "payouts", LETTERS: "letters"}
+
+#: The Notion type of each ledger field.
+TYPES = {
+    KEY: "title",
+    KIND: "select",
+    MEMBER: "relation",
+    MISSION: "relation",
+    AMOUNT: "number",
+    STATUS: "select",
+    ISSUED_ON: "date",
+    REGISTERED: "checkbox",
+    NUMBER: "rich_text",
+    POSTED_ON: "date",
+    DOCUMENT: "rich_text",
+    DETAILS: "rich_text",  # JSON, in pieces of 2,000 characters
+    RATE: "number",
+    MARGIN: "number",
+    TOTAL: "number",
+    PAID_BEFORE: "number",
+    DATE: "date",
+}
+
+
+def claim_properties(row: LedgerRow) -> dict[str, Any]:
+    """The properties of a newly claimed ledger page: what Airtable's row holds, empty
+    relations and unticked boxes left out."""
+    return {
+        label: property_value(TYPES[label], value)
+        for label, value in claim_fields(row).items()
+        if value not in ([], False)
+    }
+
+
+def ledger_row(page: dict[str, Any]) -> LedgerRow | None:
+    """The ledger row a page holds; ``None`` for a page that is not one (no key, no status)."""
+    cells = {
+        label: value
+        for label, prop in page.get("properties", {}).items()
+        if (value := plain_value(prop)) not in (None, "", [])
+    }
+    return row_from_cells({"fields": cells})
+
+
+class NotionLedger:
+    """The ``LedgerStore`` of a run whose source is Notion."""
+
+    def __init__(self, client: NotionClient, scope: Scope | None = None) -> None:
+        self.client = client
+        self.scope = scope
+        self._rows: dict[str, LedgerRow] | None = None
+        self._ids: dict[str, str] = {}
+        self.writes = 0  # pages created or updated, for the run's report
+
+    def _source(self, table: str) -> str:
+        source = self.client.data_source(TABLE_KEYS[table])
+        if source is None:
+            raise ValueError(
+                f"La base Notion « {table} » (le registre) n'est pas configurée : lancez "
+                f"cae notion init, puis indiquez-la dans [notion.databases] {TABLE_KEYS[table]}."
+            )
+        return source
+
+    def _read(self) -> dict[str, LedgerRow]:
+        if self._rows is None:
+            self._rows = {}
+            for table in (PAYOUTS, LETTERS):
+                for page in self.client.query(self._source(table), self._filter(table)):
+                    row = ledger_row(page)
+                    if row is not None:
+                        self._rows[row.key] = row
+                        self._ids[row.key] = page["id"]
+        return self._rows
+
+    def _filter(self, table: str) -> dict[str, Any] | None:
+        """For a mission's targeted run, only the rows its rules can issue: its two payout
+        notices, and the ends of sponsorship (one per godchild)."""
+        if self.scope is None or self.scope.kind is not ScopeKind.MISSION:
+            return None
+        if table == PAYOUTS:
+            keys = [f"{kind}:{self.scope.record_id}" for kind in sorted(PAYOUT_KINDS)]
+            return {"or": [{"property": KEY, "title": {"equals": key}} for key in keys]}
+        return {"property": KEY, "title": {"starts_with": "sponsorship_end:"}}
+
+    def load(self) -> Ledger:
+        return {key: row.entry() for key, row in self._read().items()}
+
+    def rows(self, status: LedgerStatus | None = None) -> list[LedgerRow]:
+        rows = sorted(self._read().values(), key=lambda r: r.key)
+        return [r for r in rows if status is None or r.status is status]
+
+    def claim(self, rows: list[LedgerRow]) -> list[str]:
+        """Create a page for each key the ledger lacks: one request each."""
+        known = self._read()
+        created: list[str] = []
+        for row in rows:
+            if row.key in known:
+                continue
+            source = self._source(table_for(row.kind))
+            page = self.client.create_page(source, claim_properties(row), KEY)
+            self._ids[row.key] = page["id"]
+            known[row.key] = row
+            created.append(row.key)
+            self.writes += 1
+        return created
+
+    def reclaim(self, keys: list[str]) -> list[str]:
+        rows = self._read()
+        taken = [k for k in keys if k in rows and rows[k].status is LedgerStatus.FAILED]
+        for key in taken:
+            self._write(key, replace(rows[key], status=LedgerStatus.PENDING))
+        return taken
+
+    def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None:
+        rows = self._read()
+        if key not in rows:
+            raise KeyError(f"Clé absente du registre : {key}")
+        row = rows[key]
+        self._write(key, replace(row, status=status, document=document or row.document))
+
+    def _write(self, key: str, row: LedgerRow) -> None:
+        """Update the page of ``key`` with what differs in ``row``: one request, or none."""
+        before = self._read()[key]
+        changes: dict[str, Any] = {}
+        if row.status is not before.status:
+            changes[STATUS] = property_value("select", row.status.value)
+        if row.document != before.document:
+            changes[DOCUMENT] = property_value("rich_text", row.document)
+        if changes:
+            self.client.update_page(self._ids[key], changes)
+            self.writes += 1
+        self._read()[key] = row
+
+    def flush(self) -> None:
+        """Every change is written at once: nothing to flush."""
