@@ -8,6 +8,7 @@ develop. Half is paid at mid-development, the rest at delivery.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from charter import french
 from charter.findings import Findings, Situation
@@ -89,6 +90,18 @@ def payout_notices(situation: Situation) -> Findings:
     return found
 
 
+def _figures(mission: Mission, rate: Decimal, margin: Decimal, total: Decimal) -> dict[str, Any]:
+    """What both notices state: the rate and its reason, and how the margin was computed."""
+    return {
+        "rate": rate,
+        "involvement": mission.bearer_involvement,
+        "revenue": mission.revenue,
+        "direct_costs": mission.direct_costs,
+        "gross_margin": margin,
+        "total": total,
+    }
+
+
 def _mid_notice(mission: Mission, key: str, situation: Situation) -> Findings:
     found = Findings()
     rate = _payout_terms(mission, situation, found)
@@ -100,12 +113,7 @@ def _mid_notice(mission: Mission, key: str, situation: Situation) -> Findings:
     amount = mid_payout(rate, margin, situation.params)
     total = commission_total(rate, margin)
     facts = {
-        "rate": rate,
-        "involvement": mission.bearer_involvement,
-        "revenue": mission.revenue,
-        "direct_costs": mission.direct_costs,
-        "gross_margin": margin,
-        "total": total,
+        **_figures(mission, rate, margin, total),
         "amount": amount,
         "remaining": total - amount,
         "mid_share": situation.params.mid_share,
@@ -129,12 +137,7 @@ def _delivery_notice(mission: Mission, key: str, mid_key: str, situation: Situat
     paid_before = (mid_entry.amount or ZERO) if mid_entry is not None else ZERO
     amount = total - paid_before
     facts = {
-        "rate": rate,
-        "involvement": mission.bearer_involvement,
-        "revenue": mission.revenue,
-        "direct_costs": mission.direct_costs,
-        "gross_margin": margin,
-        "total": total,
+        **_figures(mission, rate, margin, total),
         "paid_before": paid_before,
         "amount": amount,
         "delivered_on": mission.delivered_on,

@@ -27,7 +27,13 @@ from requests.adapters import HTTPAdapter
 
 from charter.scope import Scope, ScopeKind
 from integrations.base import DataError, SourceTables
-from integrations.cells import CellError, build_record, parse_cell, quoted
+from integrations.cells import (
+    CellError,
+    build_record,
+    missing_required_fields,
+    parse_cell,
+    quoted,
+)
 from integrations.schema import UNNAMED_TABLES, FieldSpec, FieldType, Schema, TableSpec
 
 #: Airtable's penalty after a 429, in seconds. Tests shorten it with CAE_AIRTABLE_PENALTY_SECONDS.
@@ -298,14 +304,7 @@ class AirtableSource:
             else:
                 result.missing_tables.append(spec.key)
             return
-        absent_required = [f for f in spec.fields if f.required and f.label in missing]
-        for f in absent_required:
-            message = (
-                f"Le champ « {f.label} » manque dans la table {spec.label} : il est "
-                "obligatoire, la table n'est donc pas lue."
-            )
-            result.errors.append(DataError(spec.label, None, f.label, message))
-        if not absent_required:
+        if not missing_required_fields(spec, missing, "la table", result.errors):
             result.tables[spec.key] = [_record(spec, r, result.errors) for r in records]
 
     def write_statuses(self, schema: Schema, statuses: dict[str, str]) -> int:

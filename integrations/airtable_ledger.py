@@ -16,10 +16,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from charter.model import Ledger, LedgerStatus
+from charter.model import LedgerStatus
 from charter.scope import Scope, ScopeKind
 from integrations.airtable import AirtableClient, read_table
-from integrations.ledger import LedgerRow
+from integrations.ledger import CachedLedger, LedgerRow
 
 PAYOUTS = "Versements"
 LETTERS = "Courriers"
@@ -103,7 +103,7 @@ def _row(record: dict[str, Any]) -> LedgerRow | None:
     )
 
 
-class AirtableLedger:
+class AirtableLedger(CachedLedger):
     """The ``LedgerStore`` of a run whose source is Airtable."""
 
     def __init__(self, client: AirtableClient, scope: Scope | None = None) -> None:
@@ -135,13 +135,6 @@ class AirtableLedger:
             keys = [f"{kind}:{self.scope.record_id}" for kind in sorted(PAYOUT_KINDS)]
             return "OR(" + ",".join(f"{{{KEY}}}='{key}'" for key in keys) + ")"
         return f"FIND('sponsorship_end:', {{{KEY}}})=1"
-
-    def load(self) -> Ledger:
-        return {key: row.entry() for key, row in self._read().items()}
-
-    def rows(self, status: LedgerStatus | None = None) -> list[LedgerRow]:
-        rows = sorted(self._read().values(), key=lambda r: r.key)
-        return [r for r in rows if status is None or r.status is status]
 
     def claim(self, rows: list[LedgerRow]) -> list[str]:
         known = self._read()

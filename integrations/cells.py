@@ -193,3 +193,18 @@ def build_record(
             errors.append(DataError(spec.label, name, field.label, message))
             invalid.add(field.key)
     return SourceRecord(record_id, name, primary, values, frozenset(invalid))
+
+
+def missing_required_fields(
+    spec: TableSpec, absent: set[str], where: str, errors: list[DataError]
+) -> bool:
+    """Report each required field whose label is ``absent`` from the table; return whether
+    any is (the table is then not read). ``where`` names the container for the staff."""
+    missing = [f for f in spec.fields if f.required and f.label in absent]
+    for f in missing:
+        message = (
+            f"Le champ « {f.label} » manque dans {where} {spec.label} : il est obligatoire, "
+            "la table n'est donc pas lue."
+        )
+        errors.append(DataError(spec.label, None, f.label, message))
+    return bool(missing)

@@ -78,6 +78,23 @@ class LedgerStore(Protocol):
     def rows(self, status: LedgerStatus | None = None) -> list[LedgerRow]: ...
 
 
+class CachedLedger:
+    """A ledger kept in the cooperative's own base (Airtable, Notion), read once per run.
+
+    Subclasses read their rows in ``_read``; the run then works on that copy.
+    """
+
+    def _read(self) -> dict[str, LedgerRow]:
+        raise NotImplementedError
+
+    def load(self) -> Ledger:
+        return {key: row.entry() for key, row in self._read().items()}
+
+    def rows(self, status: LedgerStatus | None = None) -> list[LedgerRow]:
+        rows = sorted(self._read().values(), key=lambda r: r.key)
+        return [r for r in rows if status is None or r.status is status]
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     key         TEXT PRIMARY KEY,

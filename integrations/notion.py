@@ -47,7 +47,7 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 from charter.scope import Scope, ScopeKind
 from integrations.airtable import cell_value as typed_value
 from integrations.base import DataError, SourceRecord, SourceTables
-from integrations.cells import build_record
+from integrations.cells import build_record, missing_required_fields
 from integrations.schema import UNNAMED_TABLES, FieldSpec, FieldType, Schema, TableSpec
 
 API_VERSION = "2025-09-03"
@@ -517,15 +517,9 @@ class NotionSource:
     def _add(self, result: SourceTables, spec: TableSpec, pages: list[dict[str, Any]]) -> None:
         """The pages as records; a required property the database lacks (every page lists
         every property) makes the whole table an error."""
-        absent = [f for f in spec.fields if f.required and pages]
-        absent = [f for f in absent if f.label not in pages[0].get("properties", {})]
-        for f in absent:
-            message = (
-                f"Le champ « {f.label} » manque dans la base Notion {spec.label} : il est "
-                "obligatoire, la table n'est donc pas lue."
-            )
-            result.errors.append(DataError(spec.label, None, f.label, message))
-        if not absent:
+        present = set(pages[0].get("properties", {})) if pages else None
+        absent = set() if present is None else {f.label for f in spec.fields} - present
+        if not missing_required_fields(spec, absent, "la base Notion", result.errors):
             result.tables[spec.key] = [self._record(spec, p, result.errors) for p in pages]
 
     def _record(

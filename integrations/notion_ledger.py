@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from charter.model import Ledger, LedgerStatus
+from charter.model import LedgerStatus
 from charter.scope import Scope, ScopeKind
 from integrations.airtable_ledger import (
     AMOUNT,
@@ -47,7 +47,7 @@ from integrations.airtable_ledger import (
     table_for,
 )
 from integrations.airtable_ledger import _row as row_from_cells
-from integrations.ledger import LedgerRow
+from integrations.ledger import CachedLedger, LedgerRow
 from integrations.notion import NotionClient, plain_value, property_value
 
 #: The ``[notion.databases]`` key of each ledger table.
@@ -95,7 +95,7 @@ def ledger_row(page: dict[str, Any]) -> LedgerRow | None:
     return row_from_cells({"fields": cells})
 
 
-class NotionLedger:
+class NotionLedger(CachedLedger):
     """The ``LedgerStore`` of a run whose source is Notion."""
 
     def __init__(self, client: NotionClient, scope: Scope | None = None) -> None:
@@ -134,13 +134,6 @@ class NotionLedger:
             keys = [f"{kind}:{self.scope.record_id}" for kind in sorted(PAYOUT_KINDS)]
             return {"or": [{"property": KEY, "title": {"equals": key}} for key in keys]}
         return {"property": KEY, "title": {"starts_with": "sponsorship_end:"}}
-
-    def load(self) -> Ledger:
-        return {key: row.entry() for key, row in self._read().items()}
-
-    def rows(self, status: LedgerStatus | None = None) -> list[LedgerRow]:
-        rows = sorted(self._read().values(), key=lambda r: r.key)
-        return [r for r in rows if status is None or r.status is status]
 
     def claim(self, rows: list[LedgerRow]) -> list[str]:
         """Create a page for each key the ledger lacks: one request each."""
