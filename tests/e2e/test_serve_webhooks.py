@@ -16,7 +16,11 @@ from cae.airtable_webhooks import create_webhook, save_webhook_secret
 from cae.config import Config
 from integrations.airtable import AirtableClient, AirtableSettings
 from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, build_example_base, environment
+from tests.e2e.test_notion_run import TOKEN as NOTION_TOKEN
+from tests.e2e.test_notion_run import build_workspace
+from tests.e2e.test_notion_run import environment as notion_environment
 from tests.emulators.airtable import AirtableEmulator
+from tests.emulators.notion import NotionEmulator
 from tests.smtp_server import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
@@ -56,8 +60,12 @@ def served(tmp_path_factory: pytest.TempPathFactory):
 
     root = tmp_path_factory.mktemp("serve")
     port = free_port()
-    with AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator:
+    with (
+        AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator,
+        NotionEmulator(NOTION_TOKEN) as notion,
+    ):
         build_example_base(emulator)
+        workspace = build_workspace(notion, root)  # root/cae.toml holds the Notion ids
         client = AirtableClient(AirtableSettings.from_environment(env=environment(emulator)))
         url = f"http://127.0.0.1:{port}/webhooks/airtable"
         schema = Config().schema
@@ -76,6 +84,9 @@ def served(tmp_path_factory: pytest.TempPathFactory):
             "CAE_AIRTABLE_WEBHOOK": str(root / "webhook.json"),
             "CAE_WEBHOOK_SECRET": SECRET,
             "CAE_STATE_DIR": str(root / "state"),
+            **notion_environment(notion),
+            "CAE_NOTION_MISSIONS_DATA_SOURCE": workspace.report.data_sources["missions"],
+            "CAE_NOTION_MEMBERS_DATA_SOURCE": workspace.report.data_sources["members"],
         }
         command = [
             sys.executable, "-m", "cae.cli", "serve", "--source", "airtable", "--port", str(port),
@@ -85,7 +96,13 @@ def served(tmp_path_factory: pytest.TempPathFactory):
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_for(lambda: _healthy(port), timeout=90)
-            yield {"emulator": emulator, "port": port, "webhook": created.webhook_id, "root": root}
+            yield {
+                "emulator": emulator,
+                "port": port,
+                "webhook": created.webhook_id,
+                "root": root,
+                "notion": workspace,
+            }
         finally:
             process.terminate()
             try:
@@ -154,3 +171,28 @@ def test_the_generic_endpoint_starts_one_run_per_event(served):
     wait_for(lambda: sent_row(emulator, f"payout_mid:{record}"))
     runs = [r for r in targeted_runs() if r.parameters.get("record") == record]
     assert len(runs) == 1, [(r.name, r.state_name, r.idempotency_key) for r in runs]
+
+
+def test_a_signed_notion_event_issues_the_notice_once(served):
+    workspace = served["notion"]
+    notion = workspace.emulator
+    url = f"http://127.0.0.1:{served['port']}/webhooks/notion"
+    page = workspace.page_id("missions", MISSION)
+    key = f"payout_mid:{page}"
+
+    def sent() -> bool:
+        rows = [r for r in workspace.ledger()["Versements"] if r.get("Clé") == key]
+        return bool(rows) and rows[0].get("Statut") == "sent"
+
+    token = notion.webhook_verification(url)  # the subscription handshake, unsigned
+    notion.update(page, {"Étape": {"select": {"name": "Mi-parcours"}}})
+    event = {"id": "evt-notion-1", **notion.page_event(page)}
+    assert notion.send_event(url, "not-the-token", event) == 401
+    assert notion.send_event(url, token, event) == 200
+    wait_for(sent)
+    for _ in range(2):  # Notion may deliver an event twice
+        assert notion.send_event(url, token, event) == 200
+    time.sleep(3)
+    runs = [r for r in targeted_runs() if r.parameters.get("record") == page]
+    assert len(runs) == 1, [(r.name, r.state_name) for r in runs]
+    assert runs[0].parameters["source"] == "notion"
