@@ -30,7 +30,7 @@ OTHER = "Refonte intranet Mairie de Montreuil"
 SECRET = "generic-shared-secret-for-tests"
 
 
-def wait_for(predicate, timeout: float = 120.0, every: float = 0.3):
+def wait_for(predicate, timeout: float = 240.0, every: float = 0.3):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
