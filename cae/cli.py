@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 from cae import ledger_cli
+from cae.config import Config
 from charter.model import LedgerStatus
 from integrations.ledger import SqliteLedger
 
@@ -124,15 +125,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _config(args: argparse.Namespace) -> Config:
+    """``--config FILE``, else ``cae.toml`` in the current folder, else the defaults."""
+    return Config.find(Path.cwd(), Path(args.config) if args.config else None)
+
+
 def airtable_init(args: argparse.Namespace) -> int:
-    from cae.config import Config
     from cae.defaults import EXAMPLE_DIR
-    from integrations.airtable import AirtableClient, AirtableSettings
+    from integrations.airtable import AirtableClient
     from integrations.airtable_init import init_base
 
     try:
-        config = Config.find(Path.cwd(), Path(args.config) if args.config else None)
-        settings = AirtableSettings.from_environment(config.airtable.get("base_id"))
+        config = _config(args)
+        settings = config.airtable_settings()
         report = init_base(
             AirtableClient(settings), config.schema, EXAMPLE_DIR if args.with_example else None
         )
@@ -154,12 +159,11 @@ def airtable_webhook(args: argparse.Namespace) -> int:
         refresh_webhook,
         save_webhook_secret,
     )
-    from cae.config import Config
-    from integrations.airtable import AirtableClient, AirtableSettings
+    from integrations.airtable import AirtableClient
 
     try:
-        config = Config.find(Path.cwd(), Path(args.config) if args.config else None)
-        client = AirtableClient(AirtableSettings.from_environment(config.airtable.get("base_id")))
+        config = _config(args)
+        client = AirtableClient(config.airtable_settings())
         if args.action == "create":
             if not args.url:
                 raise ValueError("--url est nécessaire pour créer le webhook")
@@ -182,13 +186,12 @@ def airtable_webhook(args: argparse.Namespace) -> int:
 
 
 def notion_init(args: argparse.Namespace) -> int:
-    from cae.config import Config
     from cae.defaults import EXAMPLE_DIR
     from integrations.notion import NotionClient, NotionSettings
     from integrations.notion_init import init_workspace
 
     try:
-        config = Config.find(Path.cwd(), Path(args.config) if args.config else None)
+        config = _config(args)
         client = NotionClient(NotionSettings.from_environment(config.notion))
         example = EXAMPLE_DIR if args.with_example else None
         report = init_workspace(client, config.schema, args.parent, example)

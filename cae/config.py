@@ -12,10 +12,13 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from charter.params import CharterParams
 from integrations.schema import Schema
+
+if TYPE_CHECKING:
+    from integrations.airtable import AirtableSettings
 
 CONFIG_NAME = "cae.toml"
 
@@ -103,6 +106,13 @@ class Config:
             raise
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
+
+    def airtable_settings(self) -> AirtableSettings:
+        """The base of ``AIRTABLE_BASE_ID`` or ``[airtable] base_id``, the token from its
+        Secret block or the environment."""
+        from integrations.airtable import AirtableSettings
+
+        return AirtableSettings.from_environment(self.airtable.get("base_id"))
 
     @classmethod
     def find(cls, data_dir: Path, explicit: Path | None = None) -> Config:

@@ -37,14 +37,13 @@ def receiver_config(source: str, data: str | None, config: str | None) -> Any:
     airtable = None
     if os.environ.get("CAE_AIRTABLE_WEBHOOK"):
         from cae.airtable_webhooks import load_webhook_secret
-        from integrations.airtable import AirtableSettings
 
         settings = Config.find(Path(data) if data else Path.cwd(), Path(config) if config else None)
         secret = load_webhook_secret(os.environ["CAE_AIRTABLE_WEBHOOK"])
         airtable = AirtableWebhookConfig(
             secret.webhook_id,
             secret.mac_secret_base64,
-            AirtableSettings.from_environment(settings.airtable.get("base_id")),
+            settings.airtable_settings(),
             missions_table=settings.schema.label("missions"),
             members_table=settings.schema.label("members"),
         )

@@ -142,55 +142,66 @@ class SecretTokenStore:
             self._token = token
 
 
-class FileCursorStore:
-    """The cursors in a JSON file, ``{webhook_id: cursor}``."""
+class _JsonCursorStore:
+    """Cursors kept as one JSON object ``{webhook_id: cursor}``; subclasses say where."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    def _save(self, cursors: dict[str, int]) -> None:
+        raise NotImplementedError
+
+    def _read(self) -> dict[str, int]:
+        data = self._load()
+        return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def get(self, webhook_id: str) -> int | None:
+        with self._lock:
+            return self._read().get(webhook_id)
+
+    def set(self, webhook_id: str, cursor: int) -> None:
+        with self._lock:
+            cursors = self._read()
+            cursors[webhook_id] = cursor
+            self._save(cursors)
+
+
+class FileCursorStore(_JsonCursorStore):
+    """The cursors in a JSON file readable by its owner only."""
 
     def __init__(self, path: str | Path) -> None:
+        super().__init__()
         self.path = Path(path)
-        self._lock = threading.Lock()
 
-    def _read(self) -> dict[str, int]:
+    def _load(self) -> Any:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            return json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
-    def get(self, webhook_id: str) -> int | None:
-        with self._lock:
-            return self._read().get(webhook_id)
-
-    def set(self, webhook_id: str, cursor: int) -> None:
-        with self._lock:
-            cursors = self._read()
-            cursors[webhook_id] = cursor
-            write_private_file(self.path, json.dumps(cursors, indent=2, sort_keys=True) + "\n")
+    def _save(self, cursors: dict[str, int]) -> None:
+        write_private_file(self.path, json.dumps(cursors, indent=2, sort_keys=True) + "\n")
 
 
-class VariableCursorStore:
-    """The cursors in a Prefect Variable (a JSON object ``{webhook_id: cursor}``)."""
+class VariableCursorStore(_JsonCursorStore):
+    """The cursors in a Prefect Variable."""
 
     def __init__(self, name: str = "cae_airtable_webhook_cursors") -> None:
+        super().__init__()
         self.name = name
-        self._lock = threading.Lock()
 
-    def _read(self) -> dict[str, int]:
+    def _load(self) -> Any:
         from prefect.variables import Variable
 
-        data = Variable.get(self.name, default=None, _sync=True)  # type: ignore[call-overload]
-        return {str(k): int(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return Variable.get(self.name, default=None, _sync=True)  # type: ignore[call-overload]
 
-    def get(self, webhook_id: str) -> int | None:
-        with self._lock:
-            return self._read().get(webhook_id)
-
-    def set(self, webhook_id: str, cursor: int) -> None:
+    def _save(self, cursors: dict[str, int]) -> None:
         from prefect.variables import Variable
 
-        with self._lock:
-            cursors = self._read()
-            cursors[webhook_id] = cursor
-            Variable.set(self.name, cursors, overwrite=True, _sync=True)  # type: ignore[call-arg]
+        Variable.set(self.name, cursors, overwrite=True, _sync=True)  # type: ignore[call-arg]
 
 
 # ---- configuration ------------------------------------------------------------------------

@@ -56,12 +56,10 @@ class RunSetup:
         reader: Source
         ledger: LedgerStore
         if source == "airtable":
-            from integrations.airtable import AirtableClient, AirtableSettings, AirtableSource
+            from integrations.airtable import AirtableClient, AirtableSource
             from integrations.airtable_ledger import AirtableLedger
 
-            client = AirtableClient(
-                AirtableSettings.from_environment(settings.airtable.get("base_id"))
-            )
+            client = AirtableClient(settings.airtable_settings())
             reader, ledger = AirtableSource(client), AirtableLedger(client, scope)
         elif source == "notion":
             from integrations.notion import NotionClient, NotionSettings, NotionSource
