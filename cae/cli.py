@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--with-example", action="store_true", help="charger aussi la coopérative d'exemple"
     )
     notion_init.add_argument("--config", help="fichier cae.toml ([notion.databases], [mapping])")
+    unlock = commands.add_parser(
+        "unlock", help="libérer la source qu'une exécution interrompue tient encore"
+    )
+    unlock.add_argument("--source", choices=["airtable", "notion"], required=True)
+    unlock.add_argument("--data", help="dossier contenant cae.toml (défaut : dossier courant)")
+    unlock.add_argument("--config", help="fichier cae.toml")
     serve = commands.add_parser("serve", help="servir les déploiements et les webhooks")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8787)
@@ -122,6 +128,24 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(waiting)} document(s) en attente d'une personne (envoi non confirmé) :")
         for key in waiting:
             print(f"  {key}")
+    return 0
+
+
+def unlock_source(args: argparse.Namespace) -> int:
+    """Free the one-run-at-a-time slot of an Airtable base or Notion ledger after a run was
+    killed outright (it would otherwise lapse with the run's lease)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.locks import unlock
+    from flows.setup import RunSetup
+
+    setup = RunSetup.create(args.source, args.data, None, "outbox", args.config)
+    assert setup.lock is not None
+    freed = unlock(setup.lock)
+    print(
+        f"{setup.lock} : {freed} place(s) libérée(s)."
+        if freed
+        else f"{setup.lock} : aucune exécution ne tenait la source."
+    )
     return 0
 
 
@@ -220,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         return airtable_webhook(args)
     if args.command == "notion":
         return notion_init(args)
+    if args.command == "unlock":
+        return unlock_source(args)
     if args.command == "serve":
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         from cae.serve import serve

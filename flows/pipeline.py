@@ -13,6 +13,7 @@ from cae.summary import Namer, RunSummary, build_summary
 from charter import french
 from charter.model import Evaluation
 from charter.scope import Scope, ScopeKind
+from flows.locks import one_run_at_a_time
 from flows.setup import RunSetup
 from tasks.charter import evaluate_charter
 from tasks.documents import deliver_documents, render_documents
@@ -22,6 +23,13 @@ from tasks.report import publish_report
 
 
 def apply_charter(run: RunSetup, scope: Scope | None = None) -> dict[str, Any]:
+    """The whole pipeline, alone on its source: a second run on the same Airtable base or
+    Notion ledger waits for this one to finish (``flows/locks.py``)."""
+    with one_run_at_a_time(run.lock):
+        return _apply_charter(run, scope)
+
+
+def _apply_charter(run: RunSetup, scope: Scope | None) -> dict[str, Any]:
     settings = run.config
     records = load_records(run.source, settings.schema, scope)
     ledger = read_ledger(run.ledger, run.outbox)

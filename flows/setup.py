@@ -10,6 +10,7 @@ from pathlib import Path
 from cae.config import Config
 from cae.defaults import EXAMPLE_DIR, paris_today
 from charter.scope import Scope
+from flows.locks import lock_name
 from integrations.base import Source
 from integrations.ledger import LedgerStore, SqliteLedger
 from integrations.outbox import Outbox
@@ -29,6 +30,8 @@ class RunSetup:
     ledger: LedgerStore
     outbox: Outbox
     mailer: Mailer
+    #: The Prefect concurrency limit serialising runs on this source (None: local, safe alone).
+    lock: str | None = None
 
     @classmethod
     def create(
@@ -55,18 +58,25 @@ class RunSetup:
         out_dir = Path(out)
         reader: Source
         ledger: LedgerStore
+        lock = None
         if source == "airtable":
             from integrations.airtable import AirtableClient, AirtableSource
             from integrations.airtable_ledger import AirtableLedger
 
             client = AirtableClient(settings.airtable_settings())
             reader, ledger = AirtableSource(client), AirtableLedger(client, scope)
+            lock = lock_name(source, client.settings.base_id)
         elif source == "notion":
             from integrations.notion import NotionClient, NotionSettings, NotionSource
             from integrations.notion_ledger import NotionLedger
 
             notion = NotionClient(NotionSettings.from_environment(settings.notion))
             reader, ledger = NotionSource(notion), NotionLedger(notion, scope)
+            ids = notion.settings
+            lock = lock_name(
+                source,
+                ids.data_sources.get("payouts") or ids.databases.get("payouts") or "",
+            )
         else:
             reader, ledger = LocalWorkbook(folder), SqliteLedger(out_dir / "ledger.sqlite")
         return cls(
@@ -77,6 +87,7 @@ class RunSetup:
             ledger=ledger,
             outbox=Outbox(out_dir),
             mailer=choose_mailer(smtp_block),
+            lock=lock,
         )
 
 

@@ -40,18 +40,18 @@ LEDGER_TABLES = ["Versements", "Courriers"]
 PAYOUTS = {"payout_mid", "payout_delivery"}
 
 
-def environment(emulator: AirtableEmulator) -> dict[str, str]:
+def environment(emulator: AirtableEmulator, base: str = BASE) -> dict[str, str]:
     return {
         "AIRTABLE_TOKEN": TOKEN,
-        "AIRTABLE_BASE_ID": BASE,
+        "AIRTABLE_BASE_ID": base,
         "AIRTABLE_ENDPOINT_URL": emulator.url,
         "CAE_AIRTABLE_PENALTY_SECONDS": str(PENALTY),
     }
 
 
-def build_example_base(emulator: AirtableEmulator) -> None:
+def build_example_base(emulator: AirtableEmulator, base: str = BASE) -> None:
     """What ``cae airtable init --with-example`` does, with the rate limit lifted for speed."""
-    settings = AirtableSettings.from_environment(env=environment(emulator))
+    settings = AirtableSettings.from_environment(env=environment(emulator, base))
     limit, emulator.rate_limit = emulator.rate_limit, None
     init_base(
         AirtableClient(replace(settings, requests_per_second=1000)), Config().schema, EXAMPLE_DIR
