@@ -8,7 +8,6 @@ DATA-MODEL.md allows.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from dataclasses import replace
 from datetime import date
@@ -20,6 +19,7 @@ from cae.defaults import EXAMPLE_DIR
 from flows.daily import daily
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
+from tests.airtable_minimum import minimum_requests as shared_minimum
 from tests.e2e.test_example_run import RUN_1, RUN_2, assert_matches
 from tests.emulators.airtable import AirtableEmulator
 
@@ -73,15 +73,13 @@ def named(summary: dict, emulator: AirtableEmulator) -> dict:
 
 
 def minimum_requests(emulator: AirtableEmulator, summary: dict, statuses: int, before: dict) -> int:
-    """DATA-MODEL.md's minimum: ⌈records/100⌉ per table read (at least one request, even for
-    an empty table), then ⌈rows/10⌉ per table for each write phase: claim (upsert), mark sent
-    (update), and Membres.Statut."""
-    reads = sum(max(1, math.ceil(before[table] / 100)) for table in INPUT_TABLES + LEDGER_TABLES)
+    """DATA-MODEL.md's minimum (``tests/airtable_minimum.py``): every table read, then three
+    write phases: claim (upsert) and mark sent (update) of each document, and Membres.Statut."""
     kinds = Counter(
         "Versements" if d["kind"] in PAYOUTS else "Courriers" for d in summary["documents"]
     )
-    writes = 2 * sum(math.ceil(n / 10) for n in kinds.values())
-    return reads + writes + math.ceil(statuses / 10)
+    reads = {table: before[table] for table in INPUT_TABLES + LEDGER_TABLES}
+    return shared_minimum(reads, [kinds, kinds, {"Membres": statuses}])
 
 
 def sizes(emulator: AirtableEmulator) -> dict[str, int]:

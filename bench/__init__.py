@@ -1,0 +1,1 @@
+"""Benchmarks: what a run costs as the cooperative grows (see ``bench/README.md``)."""
