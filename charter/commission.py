@@ -55,6 +55,9 @@ def _payout_terms(mission: Mission, situation: Situation, found: Findings) -> De
             found.errors.append(RuleError("missions", mission.id, name, message))
     if missing:
         return None
+    if "direct_costs" in mission.invalid:
+        # Unreadable costs were reported when read; reading them as 0 would overpay.
+        return None
     assert mission.bearer_involvement is not None
     return situation.params.bearer_rates[mission.bearer_involvement]
 

@@ -42,7 +42,11 @@ def first_stated_month(as_of: date, go_live: date | None, ledger: Ledger) -> dat
 
 
 def _usable(invoice: Invoice) -> bool:
-    return None not in (invoice.entrepreneur_id, invoice.issued_on, invoice.amount)
+    # Unreadable direct costs (reported when read) must not count as 0: the invoice is bad.
+    return (
+        None not in (invoice.entrepreneur_id, invoice.issued_on, invoice.amount)
+        and "direct_costs" not in invoice.invalid
+    )
 
 
 def contribution_statements(situation: Situation) -> Findings:

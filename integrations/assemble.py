@@ -16,6 +16,7 @@ from __future__ import annotations
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -73,7 +74,7 @@ class _Assembler:
 
     def run(self) -> tuple[Cooperative, list[DataError]]:
         # Order matters: a table is built after the tables its links point to.
-        members = self._build("members", self._member)
+        members = self._without_sponsorship_loops(self._build("members", self._member))
         missions = self._build("missions", self._mission)
         invoices = self._build("invoices", self._invoice)
         plenaries = self._build("plenaries", self._plenary)
@@ -151,6 +152,37 @@ class _Assembler:
             status=_as(MemberStatus, f.select("status")),
             invalid=f.frozen_invalid(),  # last: the calls above add to it
         )
+
+    def _without_sponsorship_loops(self, members: list[Member]) -> list[Member]:
+        """Break each loop of sponsors (A sponsors B who sponsors A…): one error per loop, on
+        the member of the loop who comes last in the table, whose sponsor link is ignored."""
+        by_id = {m.id: m for m in members}
+        order = {m.id: index for index, m in enumerate(members)}
+        cut: set[str] = set()
+        for member in members:
+            path: list[str] = []
+            current: str | None = member.id
+            while current is not None and current in by_id and current not in path:
+                path.append(current)
+                current = by_id[current].sponsor_id
+                if current in cut:
+                    current = None
+            if current is None or current not in path:
+                continue
+            loop = path[path.index(current) :]
+            last = max(loop, key=order.__getitem__)
+            cut.add(last)
+            start = loop.index(last)
+            names = [by_id[i].name for i in loop[start + 1 :] + loop[: start + 1]]
+            label = self.schema.label("members", "sponsor")
+            chain = " → ".join(quoted(n) for n in [*names, names[0]])
+            message = f"« {label} » : parrainage circulaire ({chain}) ; ce lien est ignoré."
+            record = next(r for r in self.tables.tables["members"] if r.id == last)
+            self.report(self.schema.table("members"), record, label, message)
+        return [
+            replace(m, sponsor_id=None, invalid=m.invalid | {"sponsor"}) if m.id in cut else m
+            for m in members
+        ]
 
     def _sponsor(self, f: _Fields) -> str | None:
         sponsor_id = f.link("sponsor")

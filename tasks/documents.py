@@ -160,7 +160,10 @@ class _Delivery:
         member_id: str | None,
     ) -> None:
         to = [a.strip() for a in str(message.get("To", "")).split(",") if a.strip()]
-        if not to:
+        member = self.coop.members.get(member_id or "")
+        # An address that could not be read was reported once, when read: not once more here.
+        unreadable = member is not None and "email" in member.invalid
+        if not to and not unreadable:
             schema = self.namer.schema
             where = " (il est dans le dossier de sortie)." if self.mailer.name == "outbox" else "."
             self.result.errors.append(
@@ -171,9 +174,9 @@ class _Delivery:
                     f"Pas d'adresse email : le document {key} n'a pas pu être envoyé{where}",
                 )
             )
-            if self.mailer.name != "outbox":
-                self._outcome(key, details, files, LedgerStatus.FAILED, "failed")
-                return
+        if not to and self.mailer.name != "outbox":
+            self._outcome(key, details, files, LedgerStatus.FAILED, "failed")
+            return
         try:
             self.mailer.send(message)
         except DeliveryRefused as exc:
