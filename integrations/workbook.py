@@ -23,6 +23,8 @@ from integrations.schema import UNNAMED_TABLES, Schema, TableSpec
 
 #: Suffixes of a table's file name after its label, in order of preference.
 FILE_SUFFIXES = (".csv", "-Grid view.csv")
+#: The longest cell read (the csv module's default, 128 KiB, would stop the whole run).
+CELL_LIMIT = 64 * 1024 * 1024
 
 
 def _nfc(text: str) -> str:
@@ -87,6 +89,8 @@ def _read_table(path: Path, spec: TableSpec, errors: list[DataError]) -> list[So
         )
         errors.append(DataError(spec.label, None, None, message))
         return None
+    if csv.field_size_limit() < CELL_LIMIT:
+        csv.field_size_limit(CELL_LIMIT)
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     header = [_nfc(label.strip()) for label in next(rows, [])]
     columns: dict[str, int] = {}

@@ -526,8 +526,8 @@ def sponsorship_circular(wb: Workbook, rng: random.Random) -> Outcome | None:
 def huge_text(wb: Workbook, rng: random.Random) -> Outcome | None:
     """Huge text where text is free: an address or a non-renewal reason of a member whose
     letter prints it, a client's name, a new member's name. Nothing to report."""
-    size = rng.choice([5_000, 20_000, 90_000])
-    blob = ("Lorem ipsum dolor sit amet, « consectetur » adipiscing elit. " * 2000)[:size]
+    size = rng.choice([5_000, 20_000, 90_000, 300_000])  # over 128 KiB: the csv module's limit
+    blob = ("Lorem ipsum dolor sit amet, « consectetur » adipiscing elit. " * 5000)[:size]
     where = rng.choice(["address", "reason", "client", "name"])
     if where == "address" and wb.claim("Lucie Bernard"):
         wb["Membres"].find("Lucie Bernard")["Adresse"] = blob[:20_000]
