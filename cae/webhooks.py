@@ -25,6 +25,7 @@ tokens and signatures are never logged.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -58,6 +59,8 @@ RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 EVENT_ID = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
 MAX_TOKEN_LENGTH = 1024
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
+#: How long a client may take to send its body once its headers are in (slow clients).
+DEFAULT_BODY_TIMEOUT_SECONDS = 10.0
 
 AIRTABLE_MAC_HEADER = "x-airtable-content-mac"
 NOTION_SIGNATURE_HEADER = "x-notion-signature"
@@ -266,6 +269,7 @@ class ReceiverConfig:
     notion: NotionWebhookConfig | None = None
     generic_secret: str | None = field(default=None, repr=False)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    body_timeout_seconds: float = DEFAULT_BODY_TIMEOUT_SECONDS
     cursor_store: CursorStore | None = None
     targeted_deployment: str = "targeted/targeted"
 
@@ -418,8 +422,9 @@ def _refusal(status: int, message: str) -> JSONResponse:
     return _answer(status, erreur=message)
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refused over ``limit`` bytes by its Content-Length or as read."""
+async def _read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The raw body, refused over ``limit`` bytes by its Content-Length or as read, and when
+    it takes more than ``timeout`` seconds to arrive (a client trickling or stalling)."""
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.strip().isdigit():
@@ -427,10 +432,14 @@ async def _read_body(request: Request, limit: int) -> bytes:
         if int(declared) > limit:
             raise Rejected(413, "Corps de requête trop volumineux.")
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise Rejected(413, "Corps de requête trop volumineux.")
+    try:
+        async with asyncio.timeout(timeout):
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise Rejected(413, "Corps de requête trop volumineux.")
+    except TimeoutError:
+        raise Rejected(408, "Corps de requête reçu trop lentement.") from None
     return bytes(body)
 
 
@@ -514,7 +523,7 @@ def create_app(config: ReceiverConfig, launch: Launcher) -> FastAPI:
             if config.airtable is None or changes is None:
                 raise Rejected(404, "Webhook Airtable non configuré.")
             _require_json(request)
-            body = await _read_body(request, limit)
+            body = await _read_body(request, limit, config.body_timeout_seconds)
             signature = request.headers.get(AIRTABLE_MAC_HEADER)
             if not signature:
                 raise Rejected(401, "Signature Airtable absente.")
@@ -543,7 +552,7 @@ def create_app(config: ReceiverConfig, launch: Launcher) -> FastAPI:
             if notion_config is None:
                 raise Rejected(404, "Webhook Notion non configuré.")
             _require_json(request)
-            body = await _read_body(request, limit)
+            body = await _read_body(request, limit, config.body_timeout_seconds)
             signature = request.headers.get(NOTION_SIGNATURE_HEADER)
             if signature is None:
                 return await run_in_threadpool(verify_subscription, notion_config, body)
@@ -567,7 +576,7 @@ def create_app(config: ReceiverConfig, launch: Launcher) -> FastAPI:
             if config.generic_secret is None:
                 raise Rejected(404, "Point d'entrée générique non configuré.")
             _require_json(request)
-            body = await _read_body(request, limit)
+            body = await _read_body(request, limit, config.body_timeout_seconds)
             secret = request.headers.get(GENERIC_SECRET_HEADER)
             if not secret:
                 raise Rejected(401, "Secret absent (en-tête X-CAE-Secret).")
