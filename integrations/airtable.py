@@ -38,6 +38,10 @@ from integrations.schema import UNNAMED_TABLES, FieldSpec, FieldType, Schema, Ta
 
 #: Airtable's penalty after a 429, in seconds. Tests shorten it with CAE_AIRTABLE_PENALTY_SECONDS.
 PENALTY_SECONDS = 30.0
+#: Seconds to connect, and to wait for an answer; tests shorten the second with
+#: CAE_AIRTABLE_TIMEOUT. A write whose answer did not come in time is sent again: every write is
+#: an update by record id or an upsert on a key, so the repeat changes nothing.
+TIMEOUT = (10.0, 60.0)
 REQUESTS_PER_SECOND = 5
 PAGE_SIZE = 100
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
@@ -50,7 +54,7 @@ class AirtableSettings:
     endpoint_url: str = "https://api.airtable.com"
     requests_per_second: float = REQUESTS_PER_SECOND
     penalty_seconds: float = PENALTY_SECONDS
-    timeout: tuple[float, float] = (10.0, 60.0)
+    timeout: tuple[float, float] = TIMEOUT
     attempts: int = 8
 
     @classmethod
@@ -58,7 +62,9 @@ class AirtableSettings:
         cls, base_id: str | None = None, env: Mapping[str, str] | None = None
     ) -> AirtableSettings:
         """``AIRTABLE_BASE_ID`` (or ``base_id`` from ``cae.toml``) and the token from the Prefect
-        Secret block named by ``CAE_AIRTABLE_TOKEN_BLOCK``, else ``AIRTABLE_TOKEN``."""
+        Secret block named by ``CAE_AIRTABLE_TOKEN_BLOCK``, else ``AIRTABLE_TOKEN``; for tests,
+        ``AIRTABLE_ENDPOINT_URL``, ``CAE_AIRTABLE_PENALTY_SECONDS``, ``CAE_AIRTABLE_RATE``
+        (requests a second) and ``CAE_AIRTABLE_TIMEOUT`` (seconds to wait for an answer)."""
         env = os.environ if env is None else env
         base = env.get("AIRTABLE_BASE_ID") or base_id
         if not base:
@@ -82,6 +88,8 @@ class AirtableSettings:
             token=token,
             endpoint_url=env.get("AIRTABLE_ENDPOINT_URL", cls.endpoint_url),
             penalty_seconds=float(env.get("CAE_AIRTABLE_PENALTY_SECONDS", PENALTY_SECONDS)),
+            requests_per_second=float(env.get("CAE_AIRTABLE_RATE", REQUESTS_PER_SECOND)),
+            timeout=(TIMEOUT[0], float(env.get("CAE_AIRTABLE_TIMEOUT", TIMEOUT[1]))),
         )
 
 
