@@ -58,8 +58,12 @@ def contribution_statements(situation: Situation) -> Findings:
     found = Findings()
     invoices = situation.coop.invoices or []
     start = first_stated_month(situation.as_of, situation.go_live, situation.ledger)
+    closed_before = first_of_month(situation.as_of)
     by_month: dict[tuple[str, date], list[Invoice]] = defaultdict(list)
     for invoice in invoices:
+        # Only the months a statement may be issued for: from ``start`` to the last closed one.
+        if invoice.issued_on is None or not start <= invoice.issued_on < closed_before:
+            continue
         if not _usable(invoice) or invoice.entrepreneur_id not in situation.coop.members:
             continue
         assert invoice.issued_on is not None and invoice.entrepreneur_id is not None

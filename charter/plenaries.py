@@ -5,6 +5,7 @@ A warning at the second unjustified absence, exclusion at the third.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 
 from charter.findings import Findings, Situation
@@ -16,26 +17,37 @@ def unjustified_absences(member: Member, situation: Situation) -> list[date]:
 
     Only recorded attendance counts: no row for a plenary is not an absence.
     """
+    return _within_membership(member, _unjustified_by_member(situation).get(member.id), situation)
+
+
+def _unjustified_by_member(situation: Situation) -> dict[str, set[date]]:
+    """The dates of each member's unjustified absences, read from the attendance once."""
     plenaries = situation.coop.plenaries or {}
-    dates = set()
+    found: dict[str, set[date]] = defaultdict(set)
     for row in situation.coop.attendance or []:
-        if row.member_id != member.id or row.presence is not Presence.UNJUSTIFIED:
+        if row.presence is not Presence.UNJUSTIFIED:
             continue
         plenary = plenaries.get(row.plenary_id)
         if plenary is None or plenary.date is None:
             continue
-        assert member.joined_on is not None
-        if member.joined_on <= plenary.date <= situation.as_of:
-            dates.add(plenary.date)
-    return sorted(dates)
+        found[row.member_id].add(plenary.date)
+    return found
+
+
+def _within_membership(member: Member, dates: set[date] | None, situation: Situation) -> list[date]:
+    if not dates:
+        return []
+    assert member.joined_on is not None
+    return sorted(day for day in dates if member.joined_on <= day <= situation.as_of)
 
 
 def plenary_letters(situation: Situation) -> Findings:
     """The warning (once) and the exclusion (once); past the threshold, only the exclusion."""
     found = Findings()
     params = situation.params
+    by_member = _unjustified_by_member(situation)
     for member in situation.membership.active_members():
-        absences = unjustified_absences(member, situation)
+        absences = _within_membership(member, by_member.get(member.id), situation)
         count = len(absences)
         if count >= params.absences_exclusion:
             kind, reached_on = "exclusion", absences[params.absences_exclusion - 1]

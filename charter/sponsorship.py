@@ -17,15 +17,29 @@ from charter.model import Alert, Document, Member, Mission, Stage
 
 def delivered_piloted_mission(member_id: str, situation: Situation) -> Mission | None:
     """The first delivered mission piloted for this member, if any."""
-    delivered = [
-        m
-        for m in situation.coop.missions.values()
-        if m.piloted_for_id == member_id and is_delivered(m, situation.as_of)
-    ]
-    return min(delivered, key=lambda m: (m.delivered_on or date.max, m.title), default=None)
+    return delivered_piloted_missions(situation).get(member_id)
 
 
-def may_sponsor(sponsor: Member, situation: Situation) -> bool:
+def delivered_piloted_missions(situation: Situation) -> dict[str, Mission]:
+    """For each member a delivered mission was piloted for, the first one delivered."""
+    first: dict[str, Mission] = {}
+    for mission in situation.coop.missions.values():
+        member_id = mission.piloted_for_id
+        if member_id is None or not is_delivered(mission, situation.as_of):
+            continue
+        current = first.get(member_id)
+        if current is None or _delivery_order(mission) < _delivery_order(current):
+            first[member_id] = mission
+    return first
+
+
+def _delivery_order(mission: Mission) -> tuple[date, str]:
+    return (mission.delivered_on or date.max, mission.title)
+
+
+def may_sponsor(
+    sponsor: Member, situation: Situation, delivered: dict[str, Mission] | None = None
+) -> bool:
     """An active entrepreneur whose own piloted mission is delivered, or a founder."""
     if (
         not situation.membership.is_active_on(sponsor, situation.as_of)
@@ -34,7 +48,9 @@ def may_sponsor(sponsor: Member, situation: Situation) -> bool:
         return False
     if sponsor.founder and situation.params.founders_may_sponsor:
         return True
-    return delivered_piloted_mission(sponsor.id, situation) is not None
+    if delivered is None:
+        delivered = delivered_piloted_missions(situation)
+    return sponsor.id in delivered
 
 
 def sponsorship_checks(situation: Situation) -> Findings:
@@ -43,9 +59,10 @@ def sponsorship_checks(situation: Situation) -> Findings:
     godchildren = [m for m in situation.membership.active_members() if m.sponsor_id in members]
     active: dict[str, list[Member]] = defaultdict(list)
     counted: dict[str, list[Member]] = defaultdict(list)
+    delivered = delivered_piloted_missions(situation)
     for godchild in godchildren:
         assert godchild.sponsor_id is not None
-        piloted = delivered_piloted_mission(godchild.id, situation)
+        piloted = delivered.get(godchild.id)
         if piloted is None or not situation.params.godchild_limit_counts_active_only:
             counted[godchild.sponsor_id].append(godchild)
         if piloted is None:
@@ -68,7 +85,7 @@ def sponsorship_checks(situation: Situation) -> Findings:
     for sponsor_id, sponsored in active.items():
         sponsor = members[sponsor_id]
         names = sorted(g.name for g in sponsored)
-        if not may_sponsor(sponsor, situation):
+        if not may_sponsor(sponsor, situation, delivered):
             found.alerts.append(
                 Alert(
                     "sponsor_not_eligible",
