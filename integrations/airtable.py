@@ -149,18 +149,24 @@ class AirtableAdapter(HTTPAdapter):
         self.settings = settings
         self.limiter = limiter_for(settings)
         self.rate_limited = 0  # how many 429s this client received
+        #: Writes sent again after a failure that may have come after the server applied them
+        #: (no answer in time, connection lost, 5xx): the ledger's claim reads this.
+        self.uncertain_writes = 0
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         attempt = 0
+        write = request.method != "GET" and not (request.path_url or "").endswith("/listRecords")
         while True:
             attempt += 1
             self.limiter.wait()
             try:
                 response = super().send(request, **kwargs)
-            except (requests.ConnectionError, requests.Timeout):
+            except (requests.ConnectionError, requests.Timeout) as exc:
                 self.limiter.done()
                 if attempt >= self.settings.attempts:
                     raise
+                if write and not isinstance(exc, requests.ConnectTimeout):
+                    self.uncertain_writes += 1
                 time.sleep(min(2.0**attempt * 0.1, 5.0))
                 continue
             self.limiter.done()
@@ -171,6 +177,7 @@ class AirtableAdapter(HTTPAdapter):
                 self.rate_limited += 1
                 self.limiter.pause(self.settings.penalty_seconds)
             else:
+                self.uncertain_writes += write
                 time.sleep(min(2.0**attempt * 0.1, 5.0))
 
 

@@ -2,8 +2,13 @@
 
 One row per issued document, keyed by ``Clé``: payout notices in **Versements**, every other
 document in **Courriers**. Claiming is an upsert on ``Clé`` (a repeated write is harmless), and a
-key counts as claimed by this run only when Airtable reports the row as created. Status changes
-are buffered and written 10 rows a request, so a run's writes cost ⌈rows/10⌉ requests a table.
+key counts as claimed by this run only when Airtable reports the row as created, or when the
+upsert had to be sent again after a failure that may have followed its being applied (timeout,
+lost connection, 5xx): the row the retry finds was then created by this run's first attempt,
+since the key was absent when the run read the ledger and no other run writes to the base
+meanwhile. Otherwise a lost answer would leave up to 10 letters unsent, waiting for a person.
+Status changes are buffered and written 10 rows a request, so a run's writes cost ⌈rows/10⌉
+requests a table.
 Airtable has no conditional write: runs on one base must not overlap (a Prefect concurrency limit
 serialises them).
 """
@@ -144,15 +149,17 @@ class AirtableLedger(CachedLedger):
             batch = [row for row in fresh if table_for(row.kind) == table]
             if not batch:
                 continue
+            uncertain = self.client.adapter.uncertain_writes
             result = self.client.table(table).batch_upsert(
                 [{"fields": claim_fields(row)} for row in batch], key_fields=[KEY]
             )
+            resent = self.client.adapter.uncertain_writes > uncertain
             new_ids = set(result["createdRecords"])
             by_key = {r["fields"][KEY]: r["id"] for r in result["records"]}
             for row in batch:
                 self._ids[row.key] = by_key[row.key]
                 known[row.key] = row
-                if by_key[row.key] in new_ids:
+                if by_key[row.key] in new_ids or resent:
                     created.append(row.key)
             self.writes += len(batch)
         return created

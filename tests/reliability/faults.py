@@ -219,6 +219,7 @@ class FaultySmtp:
         self.transactions = 0
         self.faults: list[Fault] = []
         self.fired: Counter[str] = Counter()
+        self.unknown = 0  # connections dropped after the data: outcomes the client cannot know
         self.kill: Callable[[], None] | None = None
         self._lock = threading.Lock()
 
@@ -228,6 +229,7 @@ class FaultySmtp:
             self.transactions = 0
             self.faults = list(faults or [])
             self.fired = Counter()
+            self.unknown = 0
             self.kill = None
 
     def per_key(self) -> Counter[str]:
@@ -291,6 +293,7 @@ class FaultySmtp:
             return "250 OK"
         self.fired[fault.kind] += 1
         if fault.kind == "smtp_disconnect":
+            self.unknown += 1
             self._drop(server)
             return "451 4.4.2 Connexion coupée (test)"
         return _refusal(fault, "DATA")
@@ -428,6 +431,7 @@ class Outcome:
     duplicates: int = 0  # keys with more than one message
     lost: int = 0  # expected keys not in the ledger, input records gone or changed wrongly
     pending: int = 0  # keys left pending for a person
+    unknown: int = 0  # mails whose connection dropped after the data (outcome unknown)
     faulted_error: str | None = None  # how the faulted run ended, if not normally
     reruns: int = 0
     seconds: float = 0.0
@@ -611,6 +615,7 @@ class Harness:
                     self._killed_run(out, env, kill, arming, outcome)
                 emulator.clear_faults()
                 outcome.fired = arming.fired + self.smtp.handler.fired
+                outcome.unknown = self.smtp.handler.unknown
                 self.smtp.handler.faults = []
                 self.smtp.handler.kill = None
                 if outcome.faulted_error and plan.airtable_budget < ATTEMPTS and kill is None:
@@ -740,6 +745,13 @@ class Harness:
                 problems.append(f"{named(key)} left {status} after the reruns ({n} messages)")
         if summary and summary["documents"]:
             problems.append("the last rerun still issued documents")
+        if not reference and outcome.faulted_error is None and outcome.pending != outcome.unknown:
+            # A run that completed knows every outcome but the mails cut after their data:
+            # a timeout or a lost answer from Airtable must not leave a letter unsent.
+            problems.append(
+                f"the faulted run completed, yet {outcome.pending} key(s) wait for a person "
+                f"where {outcome.unknown} mail outcome(s) are unknown"
+            )
 
         # The input tables: the same records, changed only as the oracle says.
         ledger_ids = {emulator.table_id(t) for t in LEDGER_TABLES}
