@@ -427,7 +427,8 @@ class Reference:
 class Outcome:
     plan: Plan
     fired: Counter[str] = field(default_factory=Counter)
-    delivered: int = 0  # keys with exactly one message
+    delivered: int = 0  # keys sent, with exactly one message
+    delivered_unconfirmed: int = 0  # keys pending whose one message did reach the server
     duplicates: int = 0  # keys with more than one message
     lost: int = 0  # expected keys not in the ledger, input records gone or changed wrongly
     pending: int = 0  # keys left pending for a person
@@ -445,6 +446,23 @@ class Outcome:
             f"reruns: {self.reruns}; delivered {self.delivered}, pending {self.pending}",
         ]
         return "\n".join(lines + [f"- {p}" for p in self.problems])
+
+    def as_json(self) -> dict[str, Any]:
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "plan"}
+        return {
+            **data,
+            "seed": self.plan.seed,
+            "index": self.plan.index,
+            "kill_every": self.plan.kill_every,
+            "fired": dict(self.fired),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outcome:
+        values = dict(data)
+        plan = plan_for(values.pop("seed"), values.pop("index"), values.pop("kill_every"))
+        values["fired"] = Counter(values["fired"])
+        return cls(plan, **values)
 
 
 Tamper = Callable[[AirtableEmulator, "SmtpFaultServer"], None]
@@ -737,6 +755,7 @@ class Harness:
                     outcome.delivered += 1
             elif status == "pending":
                 outcome.pending += 1
+                outcome.delivered_unconfirmed += n == 1
                 if n > 1:
                     problems.append(f"{named(key)} pending with {n} messages")
                 if summary and key not in waiting:
@@ -837,8 +856,11 @@ def totals(outcomes: list[Outcome]) -> dict[str, Any]:
         "faulted_runs_that_crashed": sum(
             1 for o in outcomes if o.faulted_error and not o.faulted_error.startswith("killed")
         ),
+        "processes_killed": sum(1 for o in outcomes if o.faulted_error == "killed (SIGKILL)"),
+        "mail_outcomes_unknown": sum(o.unknown for o in outcomes),
         "documents_due": len(oracle_keys()) * len(outcomes),
         "documents_delivered": sum(o.delivered for o in outcomes),
+        "documents_delivered_but_unconfirmed": sum(o.delivered_unconfirmed for o in outcomes),
         "duplicates_found": sum(o.duplicates for o in outcomes),
         "records_lost": sum(o.lost for o in outcomes),
         "pending_left_for_a_person": sum(o.pending for o in outcomes),
