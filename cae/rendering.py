@@ -14,13 +14,21 @@ module only assembles the context the templates read and runs Jinja2 and WeasyPr
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 
 import templates
 from cae.config import CooperativeInfo
@@ -30,6 +38,8 @@ from charter.params import CharterParams
 
 #: The folder of the templates, wherever the ``templates`` package is installed.
 TEMPLATES_DIR = Path(templates.__file__).resolve().parent
+#: The stylesheet ``base.html`` and the monthly report include inline, in their first <style>.
+_INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,11 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters.update(FILTERS)
+        # The letters' stylesheet is parsed once, not once a letter: a third of WeasyPrint's
+        # time on a one-page letter (bench/README.md). One font configuration for every PDF.
+        self._fonts = FontConfiguration()
+        self._css_text = self.env.get_template("letter.css").render()
+        self._css = CSS(string=self._css_text, base_url=str(TEMPLATES_DIR), font_config=self._fonts)
 
     def render(
         self,
@@ -98,12 +113,130 @@ class Renderer:
         html = self.env.get_template(template).render(coop=self.coop, **context)
         return html, self._pdf(html, key)
 
-    @staticmethod
-    def _pdf(html: str, key: str) -> bytes:
+    def _pdf(self, html: str, key: str) -> bytes:
         # The file identifier derives from the ledger key and the creation date from the
         # letter's date (base.html), so the same letter always gives the same bytes.
         identifier = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32].encode("ascii")
+        stylesheets = []
+        inline = _INLINE_STYLE.search(html)
+        if inline is not None and inline.group(1).strip() == self._css_text.strip():
+            # The same rules, already parsed: the cascade is the same (no other author style)
+            # and so are the PDF's bytes.
+            html = html[: inline.start()] + html[inline.end() :]
+            stylesheets.append(self._css)
         pdf: bytes = HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(
-            pdf_identifier=identifier
+            pdf_identifier=identifier, stylesheets=stylesheets, font_config=self._fonts
         )
         return pdf
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One document and the records its letter names."""
+
+    doc: Document
+    member: Member
+    mission: Mission | None
+    sponsor: Member | None
+
+
+@dataclass(frozen=True)
+class RenderFailure:
+    """A document that could not be rendered (a template bug): the error, as text."""
+
+    message: str
+
+
+#: Fewer documents than this are rendered in the run's own process: starting the worker
+#: processes (about a second each) would cost more than it saves.
+PARALLEL_FROM = 40
+
+
+def render_workers() -> int:
+    """Processes to render with: ``CAE_RENDER_WORKERS``, else one per CPU this process may
+    use, at most 4 (each holds about 150 MB)."""
+    configured = os.environ.get("CAE_RENDER_WORKERS", "").strip()
+    if configured:
+        return max(1, int(configured))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, cpus or 1))
+
+
+def render_all(
+    jobs: Sequence[RenderJob],
+    coop: CooperativeInfo,
+    params: CharterParams,
+    as_of: date,
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
+) -> list[RenderedDocument | RenderFailure]:
+    """Render every job, in order; a job that fails gives a ``RenderFailure``, not an exception.
+
+    From ``parallel_from`` documents on, with more than one worker, the jobs are dealt out to
+    that many worker processes (``python -m cae.rendering``; WeasyPrint holds the interpreter
+    lock, threads would not help). Workers are plain child processes, not multiprocessing's:
+    those would import the caller's main script again. A worker that fails has its share
+    rendered here.
+    """
+    workers = render_workers() if workers is None else workers
+    if workers < 2 or len(jobs) < parallel_from:
+        return render_here(jobs, coop, params, as_of)
+    shares = [list(jobs[i::workers]) for i in range(workers)]
+    with ThreadPoolExecutor(workers) as threads:
+        answers = list(threads.map(lambda share: _in_worker(share, coop, params, as_of), shares))
+    results: list[RenderedDocument | RenderFailure] = [RenderFailure("")] * len(jobs)
+    for index, (share, answer) in enumerate(zip(shares, answers, strict=True)):
+        done = answer if answer is not None else render_here(share, coop, params, as_of)
+        results[index::workers] = done
+    return results
+
+
+def render_here(
+    jobs: Sequence[RenderJob], coop: CooperativeInfo, params: CharterParams, as_of: date
+) -> list[RenderedDocument | RenderFailure]:
+    renderer = Renderer(coop, params)
+    return [_render_one(renderer, job, as_of) for job in jobs]
+
+
+def _render_one(
+    renderer: Renderer, job: RenderJob, as_of: date
+) -> RenderedDocument | RenderFailure:
+    try:
+        return renderer.render(
+            job.doc, member=job.member, mission=job.mission, sponsor=job.sponsor, as_of=as_of
+        )
+    except Exception as exc:  # a template bug must not stop the other letters
+        return RenderFailure(str(exc))
+
+
+def _in_worker(
+    jobs: list[RenderJob], coop: CooperativeInfo, params: CharterParams, as_of: date
+) -> list[RenderedDocument | RenderFailure] | None:
+    """Render ``jobs`` in a child process; ``None`` when it did not give them all back."""
+    payload = pickle.dumps((jobs, coop, params, as_of), protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        process = subprocess.run(
+            [sys.executable, "-m", "cae.rendering"], input=payload, capture_output=True
+        )
+    except OSError:
+        return None
+    if process.returncode != 0:
+        sys.stderr.write(process.stderr.decode("utf-8", "replace"))
+        return None
+    try:
+        results = pickle.loads(process.stdout)
+    except Exception:
+        return None
+    return results if isinstance(results, list) and len(results) == len(jobs) else None
+
+
+def _worker_main() -> None:
+    """``python -m cae.rendering``: render the pickled jobs on stdin, pickle them to stdout."""
+    jobs, coop, params, as_of = pickle.loads(sys.stdin.buffer.read())
+    results = render_here(jobs, coop, params, as_of)
+    sys.stdout.buffer.write(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
+
+
+if __name__ == "__main__":
+    _worker_main()

@@ -12,7 +12,7 @@ from prefect.cache_policies import NO_CACHE
 
 from cae.config import CooperativeInfo
 from cae.defaults import PARIS
-from cae.rendering import RenderedDocument, Renderer
+from cae.rendering import RenderedDocument, RenderFailure, RenderJob, render_all
 from cae.summary import Issued, Namer, document_details
 from charter.model import Cooperative, Document, LedgerStatus
 from charter.params import CharterParams
@@ -61,23 +61,25 @@ def render_documents(
     params: CharterParams,
     as_of: date,
 ) -> list[Rendered]:
-    """Render every claimed document; one that cannot be rendered is reported, not lost."""
-    renderer = Renderer(info, params)
+    """Render every claimed document; one that cannot be rendered is reported, not lost.
+
+    A large batch is rendered in one worker process per CPU (``cae.rendering.render_all``)."""
+    jobs = [
+        RenderJob(
+            doc,
+            member=coop.members[doc.member_id],
+            mission=coop.missions.get(doc.mission_id or ""),
+            sponsor=coop.members.get(doc.sponsor_id or ""),
+        )
+        for doc in documents
+    ]
     rendered = []
-    for doc in documents:
-        try:
-            result = renderer.render(
-                doc,
-                member=coop.members[doc.member_id],
-                mission=coop.missions.get(doc.mission_id or ""),
-                sponsor=coop.members.get(doc.sponsor_id or ""),
-                as_of=as_of,
-            )
-        except Exception as exc:  # a template bug must not stop the other letters
-            get_run_logger().error("Rendu impossible pour %s : %s", doc.key, exc)
-            rendered.append(Rendered(doc, None, f"rendu impossible : {exc}"))
+    for job, result in zip(jobs, render_all(jobs, info, params, as_of), strict=True):
+        if isinstance(result, RenderFailure):
+            get_run_logger().error("Rendu impossible pour %s : %s", job.doc.key, result.message)
+            rendered.append(Rendered(job.doc, None, f"rendu impossible : {result.message}"))
         else:
-            rendered.append(Rendered(doc, result))
+            rendered.append(Rendered(job.doc, result))
     return rendered
 
 

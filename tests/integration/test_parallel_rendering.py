@@ -1,0 +1,99 @@
+"""Rendering at volume: the stylesheet parsed once and worker processes change no byte.
+
+``Renderer`` hands WeasyPrint the letters' stylesheet parsed once instead of the inline copy
+in each letter, and ``render_all`` deals a large batch out to worker processes
+(``python -m cae.rendering``). Both are there for speed only (bench/README.md): every PDF,
+HTML page and email body must come out exactly as a plain, one-by-one rendering gives it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from ctypes.util import find_library
+from dataclasses import replace
+
+import pytest
+from weasyprint import HTML
+
+from cae.rendering import (
+    TEMPLATES_DIR,
+    RenderedDocument,
+    Renderer,
+    RenderFailure,
+    RenderJob,
+    render_all,
+)
+from charter.params import CharterParams
+from tests.integration.test_rendering import AS_OF, CASES, COOP
+
+pytestmark = pytest.mark.skipif(
+    find_library("harfbuzz-subset") is None,
+    reason="without libharfbuzz-subset0 WeasyPrint stamps the time into each font subset",
+)
+
+
+def jobs(count: int) -> list[RenderJob]:
+    """``count`` documents of every kind in turn, each with its own key."""
+    cases = list(CASES.values())
+    made = []
+    for n in range(count):
+        case = cases[n % len(cases)]
+        doc = replace(case.doc, key=f"{case.doc.key}:{n}")
+        made.append(RenderJob(doc, case.member, case.mission, case.sponsor))
+    return made
+
+
+def plain_pdf(html: str, key: str) -> bytes:
+    """The PDF as WeasyPrint makes it from the letter's HTML alone, inline style and all."""
+    identifier = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    return HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(pdf_identifier=identifier)
+
+
+def test_the_stylesheet_parsed_once_gives_the_pdf_of_the_inline_one():
+    renderer = Renderer(COOP, CharterParams())
+    for job in jobs(len(CASES)):
+        result = renderer.render(
+            job.doc, member=job.member, mission=job.mission, sponsor=job.sponsor, as_of=AS_OF
+        )
+        assert "<style>" in result.html  # the HTML copy keeps its inline style
+        assert result.pdf == plain_pdf(result.html, job.doc.key), job.doc.kind
+
+
+def test_worker_processes_give_the_same_documents_in_the_same_order():
+    batch = jobs(len(CASES) + 3)
+    broken = replace(batch[5], doc=replace(batch[5].doc, kind="no_such_kind"))
+    batch[5] = broken  # a template bug: reported for that letter, the others rendered
+    here = render_all(batch, COOP, CharterParams(), AS_OF, workers=1)
+    parallel = render_all(batch, COOP, CharterParams(), AS_OF, workers=2, parallel_from=2)
+    assert len(parallel) == len(batch)
+    assert isinstance(here[5], RenderFailure) and isinstance(parallel[5], RenderFailure)
+    assert parallel[5].message == here[5].message
+    assert "no_such_kind.html" in here[5].message
+    for job, one, other in zip(batch, here, parallel, strict=True):
+        if job is broken:
+            continue
+        assert isinstance(one, RenderedDocument) and isinstance(other, RenderedDocument)
+        assert other == one, job.doc.key
+
+
+class _FailsToUnpickle:
+    """Pickles fine here; unpickling it in a worker raises, so that worker exits in error."""
+
+    def __reduce__(self):
+        return (_refuse, ())
+
+
+def _refuse():
+    raise RuntimeError("this value cannot cross to a worker")
+
+
+def test_a_worker_that_fails_has_its_share_rendered_in_the_run(capfd):
+    batch = jobs(6)
+    poisoned = replace(batch[0].doc, facts={**batch[0].doc.facts, "unused": _FailsToUnpickle()})
+    batch[0] = replace(batch[0], doc=poisoned)
+    pickle.dumps(batch)  # the poison is only in the worker's unpickling
+    results = render_all(batch, COOP, CharterParams(), AS_OF, workers=2, parallel_from=2)
+    assert all(isinstance(r, RenderedDocument) for r in results)
+    assert [r.subject for r in results] == [CASES[j.doc.kind].subject for j in batch]
+    assert "this value cannot cross to a worker" in capfd.readouterr().err
