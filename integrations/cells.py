@@ -137,10 +137,19 @@ def _with_decimal_point(digits: str, not_a_number: str) -> str:
     return digits.replace(",", ".")
 
 
+#: Characters after which a link cell must be read as CSV (quotes, line breaks, NUL).
+_CSV_SPECIAL = re.compile(r'["\r\n\x00]')
+
+
 def _links(cell: str, spec: FieldSpec) -> list[str] | None:
     # Airtable quotes a linked record's name that contains a comma: read the cell as CSV.
-    rows = csv.reader(io.StringIO(cell), skipinitialspace=True)
-    ids = [name.strip() for row in rows for name in row if name.strip()]
+    # Without a quote or line break, CSV reads it as a plain split on the commas.
+    if _CSV_SPECIAL.search(cell):
+        rows = csv.reader(io.StringIO(cell), skipinitialspace=True)
+        names = [name for row in rows for name in row]
+    else:
+        names = cell.split(",")
+    ids = [name.strip() for name in names if name.strip()]
     if spec.type is FieldType.LINK and len(ids) > 1:
         raise _Unreadable(
             f"cite {len(ids)} enregistrements alors qu'un seul est permis : aucun n'est retenu"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 
@@ -56,10 +57,18 @@ class TableSpec:
         return self.fields[0]
 
     def field(self, key: str) -> FieldSpec:
+        try:
+            return self._by_key[key]
+        except KeyError:
+            raise KeyError(f"{self.key}.{key}") from None
+
+    @cached_property
+    def _by_key(self) -> dict[str, FieldSpec]:
+        # Looked up for every cell of every record: a dict, not a scan of the fields.
+        found: dict[str, FieldSpec] = {}
         for spec in self.fields:
-            if spec.key == key:
-                return spec
-        raise KeyError(f"{self.key}.{key}")
+            found.setdefault(spec.key, spec)
+        return found
 
 
 def _f(key: str, label: str, type_: FieldType, **kwargs: Any) -> FieldSpec:

@@ -106,10 +106,11 @@ def _read_table(path: Path, spec: TableSpec, errors: list[DataError]) -> list[So
     if missing:
         return None
     records = []
+    indices = [(f.key, columns.get(_nfc(f.label))) for f in spec.fields]
     # The header is spreadsheet row 1; a quoted cell spanning lines is still one row.
     for line, row in enumerate(rows, start=2):
         if any(cell.strip() for cell in row):
-            cells = {f.key: _cell(row, columns.get(_nfc(f.label))) for f in spec.fields}
+            cells = {key: _cell(row, index) for key, index in indices}
             records.append(_record(spec, line, cells, errors))
     return records
 
