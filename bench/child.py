@@ -36,12 +36,16 @@ def main(argv: list[str] | None = None) -> int:
     finished = time.perf_counter()
     summary = state.result()
     documents = summary["documents"]
+    from cae.rendering import PARALLEL_FROM, render_workers
+
+    workers = render_workers() if len(documents) >= PARALLEL_FROM else 1
     result = {
         "import_s": imported - STARTED,
         "flow_s": finished - imported,
         "flow_run_id": str(state.state_details.flow_run_id),
         "state": state.type.value,
         "documents": len(documents),
+        "render_workers": workers,
         "documents_by_kind": dict(Counter(d["kind"] for d in documents)),
         "delivery": dict(Counter(d["delivery"] for d in documents)),
         "alerts": len(summary["alerts"]),

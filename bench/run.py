@@ -22,7 +22,9 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -85,6 +87,7 @@ class Bench:
         if name not in self.steps:
             return
         print(f"[{time.strftime('%H:%M:%S')}] {size} {name}…", flush=True)
+        load_before = [round(x, 2) for x in os.getloadavg()]
         began = time.perf_counter()
         try:
             figures = work(*args)
@@ -92,6 +95,8 @@ class Bench:
             figures = {"failed": f"{type(exc).__name__}: {exc}"}
             print(f"  failed: {figures['failed']}", flush=True)
         figures["step_s"] = round(time.perf_counter() - began, 2)
+        figures["load_average_before"] = load_before
+        figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         self.results["sizes"][size][name] = figures
         self.save()
         print(f"  {json.dumps(_brief(figures), ensure_ascii=False)}", flush=True)
@@ -120,6 +125,7 @@ class Bench:
                 }
                 del synthetic
                 self.step(size, "engine", engine, folder, self.as_of, size)
+                self.step(size, "render", render_sample, folder, self.as_of, size)
                 self.step(size, "local", self.local, size, folder)
                 real = size in REAL_LIMIT_SIZES
                 self.step(size, "airtable", self.airtable, size, folder, real)
@@ -234,16 +240,20 @@ class Bench:
             process = subprocess.Popen(
                 command, cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
             )
+            sampler = TreeMemory(process.pid)
             _, status, usage = os.wait4(process.pid, 0)
             process.returncode = os.waitstatus_to_exitcode(status)
             wall = time.perf_counter() - began
+            tree_peak = sampler.stop()
         if process.returncode != 0:
             raise RuntimeError(f"child exited {process.returncode}; see {out.parent}")
         result = json.loads(result_file.read_text(encoding="utf-8"))
         return {
             **result,
             "process_wall_s": round(wall, 2),
-            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),  # Linux: KiB
+            # The run's own process (Linux: KiB), and with its rendering workers (sampled).
+            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+            "peak_tree_rss_mib": round(tree_peak / 1024, 1),
             "import_s": round(result["import_s"], 2),
             "flow_s": round(result["flow_s"], 2),
         }
@@ -273,6 +283,50 @@ class Bench:
             workers = child.get("render_workers", 1)
             figures["documents_per_core_s"] = round(child["documents"] / render / workers, 1)
         return figures
+
+
+class TreeMemory:
+    """The peak of the summed resident memory of a process and its descendants, sampled
+    every 0.1 s from /proc (the rendering workers are processes of their own)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.peak_kib = max(self.peak_kib, sum(_rss_kib(p) for p in _tree(self.pid)))
+
+    def stop(self) -> int:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib
+
+
+def _tree(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def engine(folder: Path, as_of: date, size: str) -> dict[str, Any]:
@@ -307,16 +361,63 @@ def engine(folder: Path, as_of: date, size: str) -> dict[str, Any]:
     }
 
 
+def render_sample(folder: Path, as_of: date, size: str, count: int = 300) -> dict[str, Any]:
+    """Documents per second per core: a sample of the run's letters rendered here, one by
+    one, timed in CPU seconds (so other work on the machine does not count against it)."""
+    import random
+
+    from cae.config import Config
+    from cae.rendering import Renderer
+    from charter.evaluate import evaluate
+    from integrations.assemble import assemble
+    from integrations.workbook import LocalWorkbook
+
+    config = Config.find(folder)
+    coop, _ = assemble(LocalWorkbook(folder).read(config.schema), config.schema)
+    documents = [
+        d
+        for d in evaluate(coop, {}, as_of, config.charter, config.go_live).documents
+        if not d.historical
+    ]
+    random.Random(size).shuffle(documents)
+    sample = documents[: count + 1]
+    renderer = Renderer(config.cooperative, config.charter)
+
+    def render(doc: Any) -> int:
+        result = renderer.render(
+            doc,
+            member=coop.members[doc.member_id],
+            mission=coop.missions.get(doc.mission_id or ""),
+            sponsor=coop.members.get(doc.sponsor_id or ""),
+            as_of=as_of,
+        )
+        return len(result.pdf)
+
+    render(sample[0])  # fonts and templates loaded once, as in a run
+    cpu, wall = time.process_time(), time.perf_counter()
+    sizes = [render(doc) for doc in sample[1:]]
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return {
+        "documents": len(sizes),
+        "per_cpu_second": round(len(sizes) / cpu, 1),
+        "per_wall_second": round(len(sizes) / wall, 1),
+        "cpu_ms_per_document": round(1000 * cpu / len(sizes), 1),
+        "pdf_kib_mean": round(sum(sizes) / len(sizes) / 1024, 1),
+        "kinds": dict(sorted(Counter(d.kind for d in sample[1:]).items())),
+    }
+
+
 def _brief(figures: dict[str, Any]) -> dict[str, Any]:
     keys = (
-        "failed", "evaluate_s", "flow_s", "peak_rss_mib", "documents", "documents_per_s",
+        "failed", "evaluate_s", "per_cpu_second", "flow_s", "peak_rss_mib", "documents",
+        "documents_per_s",
         "task_runs", "requests", "minimum_requests", "http_429", "floor_s", "wall_over_floor",
         "wall_s", "step_s",
     )  # fmt: skip
     return {k: figures[k] for k in keys if k in figures}
 
 
-STEPS = ("engine", "local", "airtable", "baseline")
+STEPS = ("engine", "render", "local", "airtable", "baseline")
 
 
 def main(argv: list[str] | None = None) -> int:
