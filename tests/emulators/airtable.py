@@ -314,6 +314,9 @@ class _Table:
     fields: list[_Field]
     view_id: str
     records: dict[str, _Record] = field(default_factory=dict)
+    #: Records by the values of a set of merge fields (upserts), kept up to date by
+    #: ``_set_cell`` and ``_delete_record``; ``None`` when a value cannot be a key.
+    merge_indexes: dict[tuple[str, ...], dict[Any, list[str]] | None] = field(default_factory=dict)
 
     @property
     def primary(self) -> _Field:
@@ -445,6 +448,27 @@ class _Route:
 
 
 # ---- small helpers ------------------------------------------------------------------------
+
+
+_UNHASHABLE = object()
+
+
+def _merge_key(cells: dict[str, Any], field_ids: tuple[str, ...]) -> Any:
+    """The values of ``field_ids`` as a dict key, equal when ``==`` says the values are;
+    ``None`` when one is empty (such a record matches nothing), ``_UNHASHABLE`` when a value
+    cannot be a key (then upserts scan the records)."""
+    values = []
+    for field_id in field_ids:
+        value = cells.get(field_id)
+        if value is None:
+            return None
+        values.append(tuple(value) if isinstance(value, list) else value)
+    key = tuple(values)
+    try:
+        hash(key)
+    except TypeError:
+        return _UNHASHABLE
+    return key
 
 
 def _iso(moment: datetime) -> str:
@@ -737,6 +761,7 @@ class AirtableEmulator:
                     for linked_id in value:
                         other.records[linked_id].cells.setdefault(inverse_id, []).append(record.id)
                 ids.append(record.id)
+            target.merge_indexes.clear()  # built again from the records on the next upsert
             return ids
 
     def change_record(
@@ -1317,11 +1342,17 @@ class AirtableEmulator:
                 "INVALID_RECORDS",
                 "Each record without an id must have a value for every field in fieldsToMergeOn",
             )
-        matches = [
-            r
-            for r in table.records.values()
-            if all(r.cells.get(f.id) == cells[f.id] for f in merge_on)
-        ]
+        field_ids = tuple(f.id for f in merge_on)
+        index = self._merge_index(table, field_ids)
+        key = _merge_key(cells, field_ids)
+        if index is not None and key is not _UNHASHABLE:
+            matches = [table.records[i] for i in index.get(key, [])]
+        else:
+            matches = [
+                r
+                for r in table.records.values()
+                if all(r.cells.get(f.id) == cells[f.id] for f in merge_on)
+            ]
         if len(matches) > 1:
             raise _error(
                 422,
@@ -1330,6 +1361,50 @@ class AirtableEmulator:
                 "in the request",
             )
         return matches[0] if matches else None
+
+    @staticmethod
+    def _merge_index(table: _Table, field_ids: tuple[str, ...]) -> dict[Any, list[str]] | None:
+        """The records by their values of ``field_ids``, built on first use (an upsert on a
+        table of 100,000 rows must not scan them all for each record it sends)."""
+        if field_ids not in table.merge_indexes:
+            index: dict[Any, list[str]] | None = {}
+            for record in table.records.values():
+                key = _merge_key(record.cells, field_ids)
+                if key is _UNHASHABLE:
+                    index = None
+                    break
+                if key is not None and index is not None:
+                    index.setdefault(key, []).append(record.id)
+            table.merge_indexes[field_ids] = index
+        return table.merge_indexes[field_ids]
+
+    @staticmethod
+    def _unindex(table: _Table, record: _Record, field_id: str | None = None) -> list[Any]:
+        """Take ``record`` out of the merge indexes (those on ``field_id``, or all); return
+        the indexes' keys so that ``_reindex`` can put it back."""
+        touched = []
+        for field_ids, index in table.merge_indexes.items():
+            if index is None or (field_id is not None and field_id not in field_ids):
+                continue
+            key = _merge_key(record.cells, field_ids)
+            if key is not None and key is not _UNHASHABLE and record.id in index.get(key, []):
+                index[key].remove(record.id)
+                if not index[key]:
+                    del index[key]
+            touched.append(field_ids)
+        return touched
+
+    @staticmethod
+    def _reindex(table: _Table, record: _Record, touched: list[Any]) -> None:
+        for field_ids in touched:
+            index = table.merge_indexes.get(field_ids)
+            if index is None:
+                continue
+            key = _merge_key(record.cells, field_ids)
+            if key is _UNHASHABLE:
+                table.merge_indexes[field_ids] = None
+            elif key is not None:
+                index.setdefault(key, []).append(record.id)
 
     _op_replace = _op_upsert = _op_update
 
@@ -1598,10 +1673,13 @@ class AirtableEmulator:
         if old == value:
             return
         txn.touch(table, record, field_id)
+        touched = self._unindex(table, record, field_id) if table.merge_indexes else []
         if value is None:
             record.cells.pop(field_id, None)
         else:
             record.cells[field_id] = value
+        if touched:
+            self._reindex(table, record, touched)
         cell_field = table.field(field_id)
         assert cell_field is not None
         inverse_id = (cell_field.options or {}).get("inverseLinkFieldId")
@@ -1637,6 +1715,7 @@ class AirtableEmulator:
                         record.cells[link.id] = remaining
                         if not remaining:
                             record.cells.pop(link.id)
+        self._unindex(table, table.records[record_id])
         del table.records[record_id]
         txn.destroy(table, record_id)
 

@@ -358,6 +358,31 @@ def test_upsert_updates_matching_keys_and_creates_the_others(at, api):
     assert {r["fields"]["Statut"] for r in stored} == {"sent"}
 
 
+def test_upsert_matches_keys_as_they_are_after_changes_deletions_and_bulk_loads(at, api):
+    """Upserts find records through an index: it must follow every change to the keys."""
+    at.create_table("Versements", LEDGER_FIELDS)
+    table = api.table(BASE, "Versements")
+    table.batch_upsert([{"fields": {"Clé": "a", "Statut": "pending"}}], key_fields=["Clé"])
+    renamed = at.insert("Versements", {"Clé": "b", "Statut": "pending"})
+    at.change_record("Versements", renamed, {"Clé": "c"})  # by the staff
+    gone = at.insert("Versements", {"Clé": "d", "Statut": "pending"})
+    at.delete("Versements", gone)
+    (loaded,) = at.insert_many("Versements", [{"Clé": "e", "Statut": "pending"}])
+    table.update(loaded, {"Clé": "f"})  # through the API
+    rows = [{"fields": {"Clé": key, "Statut": "sent"}} for key in "abcdef"]
+
+    result = table.batch_upsert(rows, key_fields=["Clé"])
+
+    assert len(result["updatedRecords"]) == 3  # a, c, f
+    assert renamed in result["updatedRecords"] and loaded in result["updatedRecords"]
+    assert len(result["createdRecords"]) == 3  # b, d, e
+    keys = sorted(r["fields"]["Clé"] for r in at.records("Versements"))
+    assert keys == ["a", "b", "c", "d", "e", "f"]
+    with pytest.raises(requests.HTTPError, match="More than one existing record"):
+        at.insert("Versements", {"Clé": "a", "Statut": "pending"})
+        table.batch_upsert([{"fields": {"Clé": "a"}}], key_fields=["Clé"])
+
+
 def test_an_unknown_select_option_is_refused_unless_typecast(at, api):
     table = api.table(BASE, "Membres")
 
