@@ -23,8 +23,9 @@ request is applied), ``smtp_4xx``/``smtp_5xx`` (refused at MAIL, RCPT or after D
 ``kill`` (SIGKILL to the ``cae run`` process after the n-th Airtable request, at the n-th MAIL
 or right after the n-th message was received).
 
-Replay one scenario: ``python -m tests.reliability.soak --only SEED:INDEX`` (with the same
-``--kill-every``), or ``pytest tests/reliability -k "scenario_INDEX"`` for the suite's seed.
+Replay one scenario: ``python -m tests.reliability.soak --only SEED:INDEX --kill-every N``
+(the command each failure prints), or in the suite by its test id: ``pytest
+"tests/reliability/test_fault_injection.py::test_scenario_holds_every_invariant[scenario_12]"``
 """
 
 from __future__ import annotations
