@@ -14,6 +14,7 @@ module only assembles the context the templates read and runs Jinja2 and WeasyPr
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import pickle
 import re
@@ -35,6 +36,8 @@ from cae.config import CooperativeInfo
 from cae.formatting import FILTERS
 from charter.model import Document, Member, Mission
 from charter.params import CharterParams
+
+_LOGGER = logging.getLogger(__name__)
 
 #: The folder of the templates, wherever the ``templates`` package is installed.
 TEMPLATES_DIR = Path(templates.__file__).resolve().parent
@@ -173,7 +176,7 @@ def render_all(
     """Render every job, in order; a job that fails gives a ``RenderFailure``, not an exception.
 
     From ``parallel_from`` documents on, with more than one worker, the jobs are dealt out to
-    that many worker processes (``python -m cae.rendering``; WeasyPrint holds the interpreter
+    that many worker processes (``python -m cae.render_worker``; WeasyPrint holds the interpreter
     lock, threads would not help). Workers are plain child processes, not multiprocessing's:
     those would import the caller's main script again. A worker that fails has its share
     rendered here.
@@ -186,21 +189,25 @@ def render_all(
         answers = list(threads.map(lambda share: _in_worker(share, coop, params, as_of), shares))
     results: list[RenderedDocument | RenderFailure] = [RenderFailure("")] * len(jobs)
     for index, (share, answer) in enumerate(zip(shares, answers, strict=True)):
-        done = answer if answer is not None else render_here(share, coop, params, as_of)
-        results[index::workers] = done
+        rest = (
+            render_here(share[len(answer) :], coop, params, as_of)
+            if len(answer) < len(share)
+            else []
+        )
+        results[index::workers] = answer + rest
     return results
 
 
 def render_here(
     jobs: Sequence[RenderJob], coop: CooperativeInfo, params: CharterParams, as_of: date
 ) -> list[RenderedDocument | RenderFailure]:
+    if not jobs:
+        return []
     renderer = Renderer(coop, params)
-    return [_render_one(renderer, job, as_of) for job in jobs]
+    return [render_one(renderer, job, as_of) for job in jobs]
 
 
-def _render_one(
-    renderer: Renderer, job: RenderJob, as_of: date
-) -> RenderedDocument | RenderFailure:
+def render_one(renderer: Renderer, job: RenderJob, as_of: date) -> RenderedDocument | RenderFailure:
     try:
         return renderer.render(
             job.doc, member=job.member, mission=job.mission, sponsor=job.sponsor, as_of=as_of
@@ -209,34 +216,42 @@ def _render_one(
         return RenderFailure(str(exc))
 
 
+LENGTH_BYTES = 8  # the length written before each pickled result
+
+
 def _in_worker(
     jobs: list[RenderJob], coop: CooperativeInfo, params: CharterParams, as_of: date
-) -> list[RenderedDocument | RenderFailure] | None:
-    """Render ``jobs`` in a child process; ``None`` when it did not give them all back."""
+) -> list[RenderedDocument | RenderFailure]:
+    """Render ``jobs`` in a child process, which sends each letter back as soon as it is
+    made (it holds one at a time); return those that came back, in order, all of them
+    unless the worker failed."""
     payload = pickle.dumps((jobs, coop, params, as_of), protocol=pickle.HIGHEST_PROTOCOL)
+    results: list[RenderedDocument | RenderFailure] = []
     try:
-        process = subprocess.run(
-            [sys.executable, "-m", "cae.rendering"], input=payload, capture_output=True
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cae.render_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
         )
     except OSError:
-        return None
-    if process.returncode != 0:
-        sys.stderr.write(process.stderr.decode("utf-8", "replace"))
-        return None
+        return results
+    assert process.stdin is not None and process.stdout is not None
     try:
-        results = pickle.loads(process.stdout)
-    except Exception:
-        return None
-    return results if isinstance(results, list) and len(results) == len(jobs) else None
-
-
-def _worker_main() -> None:
-    """``python -m cae.rendering``: render the pickled jobs on stdin, pickle them to stdout."""
-    jobs, coop, params, as_of = pickle.loads(sys.stdin.buffer.read())
-    results = render_here(jobs, coop, params, as_of)
-    sys.stdout.buffer.write(pickle.dumps(results, protocol=pickle.HIGHEST_PROTOCOL))
-    sys.stdout.buffer.flush()
-
-
-if __name__ == "__main__":
-    _worker_main()
+        with process.stdin:
+            process.stdin.write(payload)  # the worker reads it all before it writes
+        while len(results) < len(jobs):
+            header = process.stdout.read(LENGTH_BYTES)
+            if len(header) < LENGTH_BYTES:
+                break  # the worker stopped: what came back whole is kept
+            size = int.from_bytes(header, "big")
+            data = process.stdout.read(size)
+            if len(data) < size:
+                break
+            results.append(pickle.loads(data))
+    except Exception as exc:  # whatever went wrong, the letters not back are rendered here
+        _LOGGER.warning("Processus de rendu en échec (%s) : sa part est rendue ici.", exc)
+    finally:
+        process.stdout.close()
+        if process.wait() != 0:
+            _LOGGER.warning("Processus de rendu en échec : sa part est rendue ici.")
+    return results

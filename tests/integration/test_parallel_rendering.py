@@ -22,6 +22,7 @@ from cae.rendering import (
     Renderer,
     RenderFailure,
     RenderJob,
+    _in_worker,
     render_all,
 )
 from charter.params import CharterParams
@@ -77,6 +78,13 @@ def test_worker_processes_give_the_same_documents_in_the_same_order():
         assert other == one, job.doc.key
 
 
+def test_a_worker_sends_back_every_letter_itself():
+    """Not through the fallback: the worker's own results come back whole and in order."""
+    batch = jobs(4)
+    from_worker = _in_worker(batch, COOP, CharterParams(), AS_OF)
+    assert from_worker == render_all(batch, COOP, CharterParams(), AS_OF, workers=1)
+
+
 class _FailsToUnpickle:
     """Pickles fine here; unpickling it in a worker raises, so that worker exits in error."""
 
@@ -93,6 +101,7 @@ def test_a_worker_that_fails_has_its_share_rendered_in_the_run(capfd):
     poisoned = replace(batch[0].doc, facts={**batch[0].doc.facts, "unused": _FailsToUnpickle()})
     batch[0] = replace(batch[0], doc=poisoned)
     pickle.dumps(batch)  # the poison is only in the worker's unpickling
+    assert _in_worker(batch[0::2], COOP, CharterParams(), AS_OF) == []  # its share: lost
     results = render_all(batch, COOP, CharterParams(), AS_OF, workers=2, parallel_from=2)
     assert all(isinstance(r, RenderedDocument) for r in results)
     assert [r.subject for r in results] == [CASES[j.doc.kind].subject for j in batch]
