@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cae.defaults import EXAMPLE_DIR
 
@@ -636,3 +637,124 @@ def generate(seed: int, count: int, defects: tuple[Defect, ...] = CSV_DEFECTS) -
         if outcome is not None:
             outcomes.append(outcome)
     return Generated(seed, workbook, outcomes)
+
+
+# ---- Airtable ---------------------------------------------------------------------------------
+# What an Airtable base can hold: typed fields refuse text in a number or an impossible date, and
+# links follow their records, so a deleted record leaves its links empty rather than dangling.
+# The staff can still empty a required field, type a new select option, link members in a loop,
+# type a name twice, paste huge text or markup, or delete a member others still point to.
+
+
+class Base:
+    """The example cooperative in the Airtable emulator (``cae airtable init --with-example``),
+    edited through the emulator's helpers as the staff would edit it in Airtable."""
+
+    PRIMARY = {"Membres": "Nom", "Missions": "Mission"}
+
+    def __init__(self, emulator: Any) -> None:
+        self.at = emulator
+        self.claimed: set[str] = set()
+
+    def id(self, table: str, name: str) -> str:
+        (record,) = [
+            r for r in self.at.records(table) if r["fields"].get(self.PRIMARY[table]) == name
+        ]
+        return str(record["id"])
+
+    def change(self, table: str, name: str, fields: dict[str, Any], typecast: bool = False) -> None:
+        self.at.change_record(table, self.id(table, name), fields, typecast=typecast)
+
+
+def at_stage_emptied(base: Base) -> Outcome:
+    """A required select emptied: « Étape » of a mission due a payout."""
+    mission = "Site vitrine Boulangerie Dupain"
+    base.change("Missions", mission, {"Étape": None})
+    return Outcome("étape vidée", [("Missions", mission, "Étape")], {_payout_key(mission)})
+
+
+def at_new_option(base: Base) -> Outcome:
+    """A select option the staff typed (Airtable adds it to the field): unknown to the charter."""
+    mission = "Portail adhérents Fédération des Épiceries"
+    base.change("Missions", mission, {"Implication du porteur·euse": "Beaucoup"}, typecast=True)
+    return Outcome(
+        "option ajoutée",
+        [("Missions", mission, "Implication du porteur·euse")],
+        {_payout_key(mission)},
+    )
+
+
+def at_sponsorship_loop(base: Base) -> Outcome:
+    """Yanis and Gaëlle (no letters due) made each other's sponsor: one error, on Gaëlle, who
+    comes after Yanis in Membres."""
+    yanis, gaelle = base.id("Membres", "Yanis Petit"), base.id("Membres", "Gaëlle Morin")
+    base.at.change_record("Membres", yanis, {"Parrain·marraine": [gaelle]})
+    base.at.change_record("Membres", gaelle, {"Parrain·marraine": [yanis]})
+    return Outcome("parrainage circulaire", [("Membres", "Gaëlle Morin", "Parrain·marraine")])
+
+
+def at_duplicate_member(base: Base) -> Outcome:
+    """A member typed twice: both left out, and Inès's warning with them."""
+    base.at.insert("Membres", {"Nom": "Inès Marchand", "Date d'adhésion": "2026-11-16"})
+    return Outcome(
+        "doublon de membre",
+        [("Membres", "Inès Marchand", "Nom")] * 2,
+        set(MEMBER_DOCUMENTS["Inès Marchand"]),
+    )
+
+
+def at_deleted_member(base: Base) -> Outcome:
+    """Sarah Cohen (no letters due) deleted while her attendance and volunteering rows stay:
+    Airtable empties their required « Membre », each row is reported once, as « fiche rec… »."""
+    sarah = base.id("Membres", "Sarah Cohen")
+    errors: list[Triple] = []
+    for table in ("Présences", "Bénévolat"):
+        for record in base.at.records(table):
+            if record["fields"].get("Membre") == [sarah]:
+                errors.append((table, f"fiche {record['id']}", "Membre"))
+    base.at.delete("Membres", sarah)
+    return Outcome("membre supprimé", errors)
+
+
+def at_empty_name(base: Base) -> Outcome:
+    """Camille Roux's name emptied (no letters due): reported once as « fiche rec… »."""
+    camille = base.id("Membres", "Camille Roux")
+    base.at.change_record("Membres", camille, {"Nom": None})
+    return Outcome("nom vidé", [("Membres", f"fiche {camille}", "Nom")])
+
+
+def at_huge_text(base: Base) -> Outcome:
+    """Airtable's longest long text (100,000 characters) as the address a letter prints."""
+    text = ("12 rue de la Roquette, « bâtiment B », 75011 Paris. " * 2000)[:100_000]
+    base.change("Membres", "Lucie Bernard", {"Adresse": text})
+    return Outcome("texte énorme")
+
+
+def at_markup_and_formula(base: Base) -> Outcome:
+    """A member renamed to markup, a mission due a payout renamed to a formula."""
+    renames = {
+        "Julien Perrot": "<script>alert(1)</script> Julien Perrot",
+        "Automatisation des devis Menuiserie Roche": "=cmd|' /C calc'!A0 Automatisation",
+    }
+    base.change("Membres", "Julien Perrot", {"Nom": renames["Julien Perrot"]})
+    old = "Automatisation des devis Menuiserie Roche"
+    base.change("Missions", old, {"Mission": renames[old]})
+    return Outcome("balisage et formule", renames=renames)
+
+
+AIRTABLE_DEFECTS = (
+    at_stage_emptied,
+    at_new_option,
+    at_sponsorship_loop,
+    at_duplicate_member,
+    at_deleted_member,
+    at_empty_name,
+    at_huge_text,
+    at_markup_and_formula,
+)
+
+
+def spoil_base(emulator: Any) -> Generated:
+    """Apply every Airtable defect to the example base; what a run on it must report."""
+    base = Base(emulator)
+    return Generated(-1, Workbook.example(), [defect(base) for defect in AIRTABLE_DEFECTS])

@@ -50,6 +50,7 @@ from tests.reliability.malformed import (
     Workbook,
     generate,
     markup_or_formula_in_name,
+    spoil_base,
 )
 
 AS_OF = date(2026, 11, 26)
@@ -279,3 +280,42 @@ def test_the_ledger_csv_export_neutralises_formulas(runs: dict) -> None:
     assert not [c for c in cells if c.startswith(FORMULA_PREFIXES)]
     assert all(f"'{name}" in cells for name in formulas if name in cells or f"'{name}" in cells)
     assert any(f"'{name}" in cells for name in formulas)
+
+
+@pytest.mark.e2e
+def test_a_spoiled_airtable_base_is_reported_once_and_every_valid_record_processed(
+    tmp_path: Path, prefect_server: None
+) -> None:
+    """The same promise on Airtable, with what an Airtable base can hold (``AIRTABLE_DEFECTS``):
+    the daily flow on the emulator, through the real pyairtable client."""
+    from dataclasses import replace
+
+    from cae.defaults import EXAMPLE_DIR
+    from flows.daily import daily
+    from integrations.airtable import AirtableClient, AirtableSettings
+    from integrations.airtable_init import init_base
+    from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, environment
+    from tests.emulators.airtable import AirtableEmulator
+
+    with AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator:
+        settings = AirtableSettings.from_environment(env=environment(emulator))
+        limit, emulator.rate_limit = emulator.rate_limit, None
+        client = AirtableClient(replace(settings, requests_per_second=1000))
+        init_base(client, Config().schema, EXAMPLE_DIR)
+        spoiled = spoil_base(emulator)
+        emulator.rate_limit = limit
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in environment(emulator).items():
+                patch.setenv(name, value)
+            summary = daily(source="airtable", as_of=AS_OF, out=str(tmp_path / "out"))
+        names = {  # keys hold record ids on Airtable: name them as the CSV run does
+            r["id"]: r["fields"].get(primary)
+            for table, primary in (("Membres", "Nom"), ("Missions", "Mission"))
+            for r in emulator.records(table)
+        }
+    documents = {
+        ":".join(names.get(part) or part for part in d["key"].split(":")): d
+        for d in summary["documents"]
+    }
+    assert problems(spoiled, summary_errors(summary), documents) == [], describe(spoiled)
+    assert len(spoiled.outcomes) == 8
