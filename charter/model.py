@@ -64,7 +64,7 @@ class Presence(StrEnum):
     UNJUSTIFIED = "Absence injustifiée"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Member:
     id: str
     name: str
@@ -88,7 +88,7 @@ class Member:
         return self.role is not Role.SUPPORT_STAFF
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mission:
     id: str
     title: str
@@ -107,7 +107,7 @@ class Mission:
     invalid: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Invoice:
     id: str
     number: str
@@ -124,28 +124,28 @@ class Invoice:
         return self.amount - self.direct_costs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Plenary:
     id: str
     title: str
     date: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Attendance:
     plenary_id: str
     member_id: str
     presence: Presence
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VolunteeringWeek:
     member_id: str
     week: date
     hours: Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Workshop:
     id: str
     title: str
@@ -153,7 +153,7 @@ class Workshop:
     kind: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Cooperative:
     """Every record the rules look at. A table the source does not have is ``None``."""
 
@@ -173,7 +173,7 @@ class LedgerStatus(StrEnum):
     HISTORICAL = "historical"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LedgerEntry:
     """A document key already claimed in the ledger (CHARTER.md §10)."""
 
@@ -189,7 +189,7 @@ class LedgerEntry:
 Ledger = dict[str, LedgerEntry]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     """A document that falls due.
 
@@ -213,7 +213,7 @@ class Document:
         return amount if isinstance(amount, Decimal) else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alert:
     """A situation the staff must look at. Alerts are recomputed by every run, never ledgered."""
 
@@ -224,7 +224,7 @@ class Alert:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RuleError:
     """A record a rule could not apply to because a value is missing or wrong.
 
@@ -238,14 +238,14 @@ class RuleError:
     message: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusChange:
     member_id: str
     status: MemberStatus
     since: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evaluation:
     documents: list[Document]
     alerts: list[Alert]

@@ -15,7 +15,7 @@ from charter.scope import Scope
 from integrations.schema import Schema
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DataError:
     """A problem in the cooperative's data, in the staff's words (DATA-MODEL.md, run-summary).
 
@@ -37,7 +37,7 @@ class DataError:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceRecord:
     """One record of a table, with typed values.
 
