@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import smtplib
+import ssl
 from collections.abc import Mapping
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -23,6 +24,7 @@ from email.utils import getaddresses
 from types import TracebackType
 
 from prefect_email import EmailServerCredentials
+from prefect_email.credentials import SMTPServer, SMTPType
 from pydantic import SecretStr
 
 
@@ -55,6 +57,31 @@ def credentials_from_environment(
         username=env.get(f"{ENV_PREFIX}USERNAME") or None,
         password=SecretStr(env.get(f"{ENV_PREFIX}PASSWORD", "")),
     )
+
+
+def open_server(credentials: EmailServerCredentials, timeout: float) -> smtplib.SMTP:
+    """``EmailServerCredentials.get_server()`` with a timeout on every step: prefect-email
+    connects and logs in with none, so a server that accepts the connection and then never
+    answers (or never answers a refused login) would hold the run forever."""
+    host = credentials.smtp_server
+    host = host.value if isinstance(host, SMTPServer) else host
+    kind = credentials.smtp_type
+    port = credentials.smtp_port or kind.value
+    context = (
+        ssl.create_default_context()
+        if credentials.verify
+        else ssl._create_unverified_context(protocol=ssl.PROTOCOL_TLS_CLIENT)
+    )
+    server: smtplib.SMTP
+    if kind == SMTPType.SSL:
+        server = smtplib.SMTP_SSL(host, port, context=context, timeout=timeout)
+    else:
+        server = smtplib.SMTP(host, port, timeout=timeout)
+        if kind == SMTPType.STARTTLS:
+            server.starttls(context=context)
+    if credentials.username is not None:
+        server.login(credentials.username, credentials.password.get_secret_value())
+    return server
 
 
 def recipients_of(message: EmailMessage) -> list[str]:
@@ -106,13 +133,11 @@ class SmtpMailer:
     def _connection(self) -> smtplib.SMTP:
         if self._server is None:
             try:
-                server = self._credentials.get_server()
+                server = open_server(self._credentials, self._timeout)
             except (smtplib.SMTPException, OSError) as exc:
                 raise DeliveryRefused(
                     f"connexion SMTP impossible : {exc.__class__.__name__}"
                 ) from exc
-            if server.sock is not None:
-                server.sock.settimeout(self._timeout)
             self._server = server
         return self._server
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from email.message import EmailMessage
 
 import pytest
@@ -86,3 +87,21 @@ def test_a_message_without_recipient_is_refused_before_connecting():
     mailer = SmtpMailer(credentials_from_environment(env))
     with mailer, pytest.raises(DeliveryRefused, match="aucun destinataire"):
         mailer.send(lonely)
+
+
+@pytest.mark.parametrize("security", ["INSECURE", "STARTTLS", "SSL"])
+def test_a_server_that_accepts_and_never_answers_is_a_refusal_after_the_timeout(security):
+    """prefect-email connects with no timeout; the mailer's applies from the first byte."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        env = {
+            "CAE_SMTP_HOST": "127.0.0.1",
+            "CAE_SMTP_PORT": str(silent.getsockname()[1]),
+            "CAE_SMTP_SECURITY": security,
+            "CAE_SMTP_USERNAME": "cae",
+            "CAE_SMTP_PASSWORD": "secret",
+        }
+        mailer = SmtpMailer(credentials_from_environment(env), timeout=0.5)
+        with mailer, pytest.raises(DeliveryRefused, match="connexion SMTP impossible"):
+            mailer.send(message("k1"))
