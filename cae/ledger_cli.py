@@ -15,6 +15,7 @@ import argparse
 import csv
 import io
 import json
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -40,6 +41,8 @@ EXPORT_COLUMNS = (
 
 #: A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: A plain amount such as ``-150.00`` (a negative payout) is a number, not a formula.
+PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -133,11 +136,16 @@ def _cell(value: object) -> str:
 
 
 def neutralise(text: str) -> str:
-    """Prefix a cell a spreadsheet would run as a formula with an apostrophe.
+    """Prefix a cell a spreadsheet would run as a formula with an apostrophe; a plain
+    amount stays a number.
 
     >>> neutralise("=HYPERLINK(\\"http://x\\")")
     '\\'=HYPERLINK("http://x")'
+    >>> neutralise("-150.00"), neutralise("-1+2")
+    ('-150.00', "'-1+2")
     """
+    if PLAIN_NUMBER.fullmatch(text):
+        return text
     return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
 

@@ -29,8 +29,29 @@ KIND_LABELS = {
 }
 
 
+#: Characters that would make a name typed by the staff into markup in the Prefect UI
+#: (HTML, links, emphasis, code, table cells): each is shown as itself.
+_MARKDOWN = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        **{c: f"\\{c}" for c in "\\`*_[]|#"},
+        "\n": " ",
+        "\r": " ",
+    }
+)
+
+
 def _cell(value: Any) -> str:
-    return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+    """Text from the records, inert in markdown: ``<script>`` stays text, ``[x](…)`` no link."""
+    return "" if value is None else str(value).translate(_MARKDOWN)
+
+
+def _code(value: Any) -> str:
+    """A ledger key, as code (copied as is into ``cae ledger mark``)."""
+    text = str(value).replace("`", "'").replace("|", "\\|")
+    return f"`{text}`"
 
 
 def report_markdown(
@@ -49,7 +70,7 @@ def report_markdown(
             "|---|---|---|---|---|",
         ]
         lines += [
-            f"| {_cell(r.key)} | {_cell(KIND_LABELS.get(r.kind, r.kind))} | {_cell(r.member)} "
+            f"| {_code(r.key)} | {_cell(KIND_LABELS.get(r.kind, r.kind))} | {_cell(r.member)} "
             f"| {r.status.value} | {r.issued_on.isoformat()} |"
             for r in waiting
         ]
@@ -62,7 +83,7 @@ def report_markdown(
         ]
         lines += [
             f"| {_cell(KIND_LABELS[d['kind']])} | {_cell(d['member'])} | {_cell(d.get('mission'))} "
-            f"| {_cell(d.get('amount'))} | {d['delivery']} | {_cell(d['key'])} |"
+            f"| {_cell(d.get('amount'))} | {d['delivery']} | {_code(d['key'])} |"
             for d in summary.documents
         ]
     else:

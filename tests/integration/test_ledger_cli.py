@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from cae.cli import main
+from cae.ledger_cli import neutralise
 from charter.model import LedgerStatus
 from integrations.ledger import LedgerRow, SqliteLedger
 
@@ -102,3 +103,19 @@ def test_export_is_csv_with_formulas_neutralised(out, capsys):
 def test_no_ledger_in_the_folder_is_an_error(tmp_path, capsys):
     code, _, err = cae(capsys, "ledger", "list", "--out", str(tmp_path / "nothing"))
     assert code == 1 and "aucun registre" in err
+
+
+@pytest.mark.parametrize(
+    ("cell", "exported"),
+    [
+        ("-150.00", "-150.00"),  # a negative payout stays a number
+        ("750", "750"),
+        ("-1+2", "'-1+2"),
+        ("+33 6 12 34 56 78", "'+33 6 12 34 56 78"),
+        ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-", "'-"),
+    ],
+)
+def test_only_formulas_are_neutralised_not_plain_amounts(cell, exported):
+    assert neutralise(cell) == exported
