@@ -11,8 +11,10 @@ from charter.evaluate import evaluate
 from charter.model import Cooperative, Evaluation, Ledger
 from charter.params import CharterParams
 from charter.scope import Scope
+from tasks.quoting import quoted
 
 
+@quoted
 @task(name="evaluate-charter", cache_policy=NO_CACHE)
 def evaluate_charter(
     coop: Cooperative,

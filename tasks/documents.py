@@ -21,6 +21,7 @@ from integrations.ledger import LedgerRow, LedgerStore
 from integrations.mail import build_message
 from integrations.outbox import Outbox, file_stem
 from integrations.smtp import DeliveryRefused, DeliveryUnknown
+from tasks.quoting import quoted
 
 
 class Mailer(Protocol):
@@ -53,6 +54,7 @@ class Delivered:
     errors: list[DataError] = field(default_factory=list)
 
 
+@quoted
 @task(name="render-documents", cache_policy=NO_CACHE)
 def render_documents(
     documents: list[Document],
@@ -202,6 +204,7 @@ class _Delivery:
         self.result.issued.append(Issued(details, files, delivery))
 
 
+@quoted
 @task(name="deliver-documents", cache_policy=NO_CACHE)
 def deliver_documents(
     store: LedgerStore,

@@ -12,6 +12,7 @@ from cae.summary import Namer, document_details
 from charter.model import Document, Ledger, LedgerStatus
 from integrations.ledger import LedgerRow, LedgerStore
 from integrations.outbox import Outbox
+from tasks.quoting import quoted
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class LedgerState:
     to_post: list[LedgerRow]
 
 
+@quoted
 @task(name="read-ledger", cache_policy=NO_CACHE)
 def read_ledger(store: LedgerStore, outbox: Outbox) -> LedgerState:
     rows = store.rows()
@@ -50,6 +52,7 @@ def read_ledger(store: LedgerStore, outbox: Outbox) -> LedgerState:
     )
 
 
+@quoted
 @task(name="claim-documents", cache_policy=NO_CACHE)
 def claim_documents(
     store: LedgerStore,

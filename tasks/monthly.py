@@ -19,11 +19,13 @@ from charter.model import Alert, Cooperative, LedgerStatus
 from charter.money import ZERO
 from charter.params import CharterParams
 from integrations.ledger import LedgerStore
+from tasks.quoting import quoted
 
 STAGES = {"payout_mid": "mi-parcours", "payout_delivery": "livraison"}
 ISSUED = (LedgerStatus.SENT, LedgerStatus.PENDING)
 
 
+@quoted
 @task(name="compile-monthly-report", cache_policy=NO_CACHE)
 def compile_monthly_report(
     store: LedgerStore, month: date, alerts: list[Alert], coop: Cooperative
@@ -61,6 +63,7 @@ def compile_monthly_report(
     }
 
 
+@quoted
 @task(name="publish-monthly-report", cache_policy=NO_CACHE)
 def publish_monthly_report(
     report: dict[str, Any], info: CooperativeInfo, params: CharterParams, out: Path, day: date

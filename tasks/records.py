@@ -12,6 +12,7 @@ from charter.scope import Scope
 from integrations.assemble import assemble
 from integrations.base import DataError, Source
 from integrations.schema import Schema
+from tasks.quoting import quoted
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Records:
     missing_tables: list[str]  # labels of the optional tables the source does not have
 
 
+@quoted
 @task(name="load-records", cache_policy=NO_CACHE)
 def load_records(source: Source, schema: Schema, scope: Scope | None = None) -> Records:
     """Read every table once and build the charter's records; bad values become errors.
@@ -38,6 +40,7 @@ def load_records(source: Source, schema: Schema, scope: Scope | None = None) -> 
     return Records(coop, errors, [schema.label(key) for key in tables.missing_tables])
 
 
+@quoted
 @task(name="write-back-statuses", cache_policy=NO_CACHE)
 def write_back_statuses(source: Source, schema: Schema, changes: list[StatusChange]) -> int:
     """Membres.Statut for members who left or were excluded, where the source can be written.
