@@ -13,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from cae.summary import RunSummary
 from charter import french
 from integrations.ledger import LedgerRow
+from tasks.quoting import quoted
 
 KIND_LABELS = {
     "payout_mid": "Avis de versement (mi-parcours)",
@@ -106,6 +107,7 @@ def report_markdown(
     return "\n".join(lines) + "\n"
 
 
+@quoted
 @task(name="publish-report", cache_policy=NO_CACHE)
 def publish_report(
     summary: RunSummary,
