@@ -1,7 +1,7 @@
 """The fault-injection soak: many seeded scenarios of ``tests/reliability/faults.py``.
 
     python -m tests.reliability.soak --scenarios 1000 --seed 1 --report soak.json
-    python -m tests.reliability.soak --only 1:437            # replay one scenario
+    python -m tests.reliability.soak --only 1:437            # replay one scenario (or 1:4,1:9)
 
 Not run by CI. It starts its own Prefect server (``prefect_test_harness``) and ``--workers``
 processes (2 by default: one per core), each with its own SMTP server and, per scenario, its
@@ -33,7 +33,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scenarios", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--start", type=int, default=0, help="first scenario index")
-    parser.add_argument("--only", help="SEED:INDEX, one scenario to replay")
+    parser.add_argument("--only", help="SEED:INDEX[,SEED:INDEX…]: scenarios to replay")
     parser.add_argument(
         "--kill-every", type=int, default=20, help="every n-th scenario kills the process"
     )
@@ -56,8 +56,7 @@ def _indexes(args: argparse.Namespace) -> tuple[int, list[int]]:
     from tests.reliability.faults import parse_only
 
     if args.only:
-        seed, index = parse_only(args.only)
-        return seed, [index]
+        return parse_only(args.only)
     return args.seed, list(range(args.start, args.start + args.scenarios))
 
 
