@@ -67,8 +67,8 @@ TOKEN = "patFAULTS"
 #: The emulator's and the client's penalty after a 429, shortened from Airtable's 30 s.
 PENALTY = 0.05
 #: The client's read timeout, shortened from 60 s; a slow answer comes this much later.
-CLIENT_TIMEOUT = 1.0
-SLOW_BY = 0.4
+CLIENT_TIMEOUT = 0.6
+SLOW_BY = 0.3
 #: Every scenario's base is built by an emulator seeded alike: the same record ids, so the
 #: keys, Message-IDs and PDFs of every scenario can be compared with one run without faults.
 EMULATOR_SEED = 8
