@@ -494,11 +494,9 @@ def environment(values: dict[str, str]) -> Iterator[None]:
 
 def _unlock(base_id: str) -> None:
     """Free the per-source slot a killed run still holds, as a person would (``cae unlock``)."""
-    try:
-        from flows.locks import lock_name, unlock
-    except ImportError:  # no per-source limit in this version
-        return
     from prefect.exceptions import PrefectHTTPStatusError
+
+    from flows.locks import lock_name, unlock
 
     for attempt in range(3):  # the test's Prefect server may answer 503 under load
         try:
