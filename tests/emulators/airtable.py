@@ -822,7 +822,7 @@ class AirtableEmulator:
             return copy.deepcopy(self._webhook(self._base(base), webhook_id).payloads)
 
     def ping(
-        self, webhook_id: str, *, base: str | None = None, timeout: float = 10.0
+        self, webhook_id: str, *, base: str | None = None, timeout: float = 60.0
     ) -> int | None:
         """POST a signed notification to the webhook's URL; return the HTTP status (None if
         unreachable or nothing was sent because notifications are off or there is no URL)."""

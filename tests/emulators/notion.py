@@ -813,7 +813,7 @@ class NotionEmulator:
 
     # -- webhooks --------------------------------------------------------------------------
 
-    def webhook_verification(self, url: str, *, timeout: float = 10.0) -> str:
+    def webhook_verification(self, url: str, *, timeout: float = 60.0) -> str:
         """POST the subscription's verification token to ``url``, unsigned, as Notion does
         when a webhook subscription is created; return the token."""
         with self._lock:
@@ -849,7 +849,7 @@ class NotionEmulator:
             return {"type": event_type, "entity": {"id": page.id, "type": "page"}, "data": data}
 
     def send_event(
-        self, url: str, token: str, event: dict[str, Any], *, timeout: float = 10.0
+        self, url: str, token: str, event: dict[str, Any], *, timeout: float = 60.0
     ) -> int | None:
         """POST an event to ``url`` signed with ``token`` (``X-Notion-Signature: sha256=<hex
         HMAC-SHA256 of the raw body>``); return the HTTP status, None if unreachable.
