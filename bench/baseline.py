@@ -29,14 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from cae.config import Config
-from cae.summary import Namer, document_details
+from cae.summary import Namer
 from charter.evaluate import evaluate
-from charter.model import LedgerStatus
 from integrations.airtable import AirtableClient, _record
 from integrations.airtable_ledger import READ_FIELDS, STATUS, _row, claim_fields, table_for
 from integrations.assemble import assemble
 from integrations.base import SourceTables
 from integrations.ledger import LedgerRow
+from tasks.ledger import claim_row
 
 #: Link fields of Missions naming members, and the inverse fields Airtable adds elsewhere.
 MISSION_MEMBER_LINKS = ("Porteur·euse", "Chef·fe de projet", "Lead dev", "Équipe")
@@ -98,19 +98,7 @@ def record_by_record(client: AirtableClient, config: Config, as_of: date) -> dic
     for doc in evaluation.documents:
         if doc.key in ledger:
             continue
-        row = LedgerRow(
-            key=doc.key,
-            kind=doc.kind,
-            status=LedgerStatus.HISTORICAL if doc.historical else LedgerStatus.PENDING,
-            issued_on=as_of,
-            member_id=doc.member_id,
-            member=namer.member(doc.member_id),
-            mission_id=doc.mission_id,
-            mission=namer.mission(doc.mission_id),
-            amount=doc.amount,
-            registered=doc.registered,
-            details=document_details(doc, namer),
-        )
+        row = claim_row(doc, as_of, namer)
         created[doc.key] = client.table(table_for(doc.kind)).create(claim_fields(row))["id"]
     issued = [d for d in evaluation.documents if d.key in created and not d.historical]
     for doc in issued:

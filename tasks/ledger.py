@@ -52,6 +52,24 @@ def read_ledger(store: LedgerStore, outbox: Outbox) -> LedgerState:
     )
 
 
+def claim_row(doc: Document, as_of: date, namer: Namer) -> LedgerRow:
+    """The ledger row that claims ``doc``'s key: ``historical`` before go-live, else
+    ``pending`` until its delivery is known."""
+    return LedgerRow(
+        key=doc.key,
+        kind=doc.kind,
+        status=LedgerStatus.HISTORICAL if doc.historical else LedgerStatus.PENDING,
+        issued_on=as_of,
+        member_id=doc.member_id,
+        member=namer.member(doc.member_id),
+        mission_id=doc.mission_id,
+        mission=namer.mission(doc.mission_id),
+        amount=doc.amount,
+        registered=doc.registered,
+        details=document_details(doc, namer),
+    )
+
+
 @quoted
 @task(name="claim-documents", cache_policy=NO_CACHE)
 def claim_documents(
@@ -67,23 +85,7 @@ def claim_documents(
     another run claimed first is not returned either: only the run that claimed it delivers it.
     A failed key with no document written is taken back from ``failed`` to ``pending``.
     """
-    rows = [
-        LedgerRow(
-            key=doc.key,
-            kind=doc.kind,
-            status=LedgerStatus.HISTORICAL if doc.historical else LedgerStatus.PENDING,
-            issued_on=as_of,
-            member_id=doc.member_id,
-            member=namer.member(doc.member_id),
-            mission_id=doc.mission_id,
-            mission=namer.mission(doc.mission_id),
-            amount=doc.amount,
-            registered=doc.registered,
-            details=document_details(doc, namer),
-        )
-        for doc in documents
-        if doc.key not in reissue
-    ]
+    rows = [claim_row(doc, as_of, namer) for doc in documents if doc.key not in reissue]
     claimed = set(store.claim(rows))
     claimed |= set(store.reclaim(sorted(reissue & {doc.key for doc in documents})))
     historical = sum(1 for doc in documents if doc.historical and doc.key in claimed)

@@ -57,6 +57,7 @@ from cae.config import Config
 from cae.defaults import EXAMPLE_DIR
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
+from tests.e2e.test_airtable_run import INPUT_TABLES, LEDGER_TABLES
 from tests.emulators.airtable import AirtableEmulator, ApiRequest
 from tests.smtp_server import free_port
 
@@ -77,16 +78,6 @@ EMULATOR_SEED = 8
 ATTEMPTS = AirtableSettings.__dataclass_fields__["attempts"].default
 MAX_RERUNS = 4
 
-INPUT_TABLES = (
-    "Membres",
-    "Missions",
-    "Factures",
-    "Plénières",
-    "Présences",
-    "Bénévolat",
-    "Ateliers",
-)
-LEDGER_TABLES = ("Versements", "Courriers")
 #: What the run writes into the input tables, from the hand oracle (expected_example.json:
 #: "Julien is Exclu·e since run 1"; Karim Haddad's « Sorti·e » was typed by the staff).
 EXPECTED_STATUS_CHANGES = {"Julien Perrot": "Exclu·e"}
