@@ -12,8 +12,8 @@ from typing import Any
 
 from charter import french
 from charter.findings import Findings, Situation
-from charter.missions import has_reached_mid, is_delivered
-from charter.model import Alert, Document, Mission, RuleError, Stage
+from charter.missions import has_reached_mid, is_delivered, is_signed
+from charter.model import Alert, Document, LedgerStatus, Mission, RuleError, Stage
 from charter.money import ZERO, round_cent
 from charter.params import CharterParams
 
@@ -87,7 +87,7 @@ def payout_notices(situation: Situation) -> Findings:
             continue  # no bearer, no commission
         if is_delivered(mission, situation.as_of):
             if situation.is_new(delivery_key):
-                found.add(_delivery_notice(mission, delivery_key, mid_key, situation))
+                found.add(_delivery_with_halves(mission, delivery_key, mid_key, situation))
         elif has_reached_mid(mission, situation.as_of) and situation.is_new(mid_key):
             found.add(_mid_notice(mission, mid_key, situation))
     return found
@@ -129,19 +129,64 @@ def _mid_notice(mission: Mission, key: str, situation: Situation) -> Findings:
     return found
 
 
-def _delivery_notice(mission: Mission, key: str, mid_key: str, situation: Situation) -> Findings:
+def _delivery_with_halves(
+    mission: Mission, key: str, mid_key: str, situation: Situation
+) -> Findings:
+    """The delivery notice, preceded by the historical first half it pays the balance of.
+
+    A first half whose mid-development date is before the go-live date was settled before the
+    project took over (§2, "Go-live and the two halves"), even when the mission is already
+    delivered on the first run: its ``payout_mid`` is recorded as historical, computed from the
+    data as it stands, and the delivery notice pays the balance. So what a bearer receives does
+    not depend on the day of the first run. A half issued (or recorded) by an earlier run is in
+    the ledger and counts as paid before.
+    """
     found = Findings()
-    rate = _payout_terms(mission, situation, found)
+    historical_mid: Document | None = None
+    if (
+        situation.is_new(mid_key)
+        and mission.mid_on is not None
+        and mission.mid_on <= situation.as_of
+        and is_signed(mission)
+        and situation.is_historical(mission.mid_on)
+    ):
+        found.add(_mid_notice(mission, mid_key, situation))
+        historical_mid = next((d for d in found.documents if d.key == mid_key), None)
+        if historical_mid is None:
+            # No first half at all (zero margin, or a data error already reported by
+            # _mid_notice): the delivery notice settles the whole, and the error is not repeated.
+            return found.add(_delivery_notice(mission, key, situation, ZERO, False, report=False))
+    if historical_mid is not None:
+        paid_before = historical_mid.amount or ZERO
+        settled_before_go_live = True
+    else:
+        mid_entry = situation.ledger.get(mid_key)
+        paid_before = (mid_entry.amount or ZERO) if mid_entry is not None else ZERO
+        settled_before_go_live = (
+            mid_entry is not None and mid_entry.status is LedgerStatus.HISTORICAL
+        )
+    return found.add(_delivery_notice(mission, key, situation, paid_before, settled_before_go_live))
+
+
+def _delivery_notice(
+    mission: Mission,
+    key: str,
+    situation: Situation,
+    paid_before: Decimal,
+    settled_before_go_live: bool,
+    report: bool = True,
+) -> Findings:
+    found = Findings()
+    rate = _payout_terms(mission, situation, found if report else Findings())
     if rate is None:
         return found
     margin = gross_margin(mission)
     total = commission_total(rate, margin)
-    mid_entry = situation.ledger.get(mid_key)
-    paid_before = (mid_entry.amount or ZERO) if mid_entry is not None else ZERO
     amount = total - paid_before
     facts = {
         **_figures(mission, rate, margin, total),
         "paid_before": paid_before,
+        "mid_settled_before_go_live": settled_before_go_live,
         "amount": amount,
         "delivered_on": mission.delivered_on,
     }

@@ -502,6 +502,21 @@ def test_delivery_without_mid_notice_pays_the_whole_commission(renderer):
     assert "régulariser" not in text
 
 
+def test_delivery_after_a_half_settled_before_go_live_says_so(renderer):
+    case = with_facts("payout_delivery", mid_settled_before_go_live=True)
+    result = render(renderer, case)
+    text = visible(result.html)
+    paid = squash(money(case.doc.facts["paid_before"]))
+    assert (
+        f"Le versement de mi-parcours, soit {paid}, vous a été réglé avant la mise en service "
+        "de notre outil de gestion des commissions" in text
+    )
+    assert "réglé avant la mise en service de l'outil" in text
+    assert "Vous avez déjà reçu" not in text
+    assert "mise en service" in squash(pdf_text(result.pdf))
+    assert "mise en service" not in visible(render(renderer, with_facts("payout_delivery")).html)
+
+
 def test_delivery_balance_of_zero_says_nothing_remains(renderer):
     case = with_facts(
         "payout_delivery",

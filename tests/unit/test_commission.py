@@ -206,3 +206,96 @@ def test_negative_balance_without_regularisation_notice_leaves_only_the_alert():
     found = run(coop([BEARER], [lower]), "2026-12-28", ledger_of(mid), params=params)
     assert kinds(found) == []
     assert alerts(found, "payout_regularisation") == [("Alice", "Refonte")]
+
+
+# Go-live between the two dates of a mission (CHARTER.md §2, "Go-live and the two halves").
+# Mission n°695 of issue 19: 15 % of 12,000 − 2,000, mid-development 2026-08-01, delivered
+# 2026-10-20, go-live 2026-10-01. The first half (750.00) was settled by hand before go-live.
+GO_LIVE = "2026-10-01"
+
+
+def straddling(stage=Stage.DELIVERED, **fields):
+    fields.setdefault("mid_on", d("2026-08-01"))
+    fields.setdefault("delivered_on", d("2026-10-20"))
+    return bearer_mission(stage, **fields)
+
+
+def first_run_then_daily(records, first_day: str, last_day: str = "2026-11-26"):
+    """Every document issued or recorded from a first run on ``first_day`` to ``last_day``,
+    one run a day, carrying the ledger as the job does."""
+    ledger = {}
+    day = d(first_day)
+    while day <= d(last_day):
+        found = run(records, day.isoformat(), ledger, go_live=GO_LIVE)
+        ledger.update(ledger_of(*found.documents))
+        day = day.fromordinal(day.toordinal() + 1)
+    return ledger
+
+
+@pytest.mark.parametrize("first_day", ["2026-10-01", "2026-10-19", "2026-10-20", "2026-11-26"])
+def test_delivery_pays_the_balance_of_a_half_settled_before_go_live_whatever_the_first_day(
+    first_day,
+):
+    ledger = first_run_then_daily(coop([BEARER], [straddling(Stage.IN_DEVELOPMENT)]), first_day)
+    mid, delivery = ledger["payout_mid:Refonte"], ledger["payout_delivery:Refonte"]
+    assert (mid.status, mid.amount) == (LedgerStatus.HISTORICAL, Decimal("750.00"))
+    assert (delivery.status, delivery.amount) == (LedgerStatus.SENT, Decimal("750.00"))
+
+
+def test_first_run_after_delivery_records_the_historical_half_and_pays_the_balance():
+    found = run(coop([BEARER], [straddling()]), "2026-11-26", go_live=GO_LIVE)
+    mid, delivery = only(found, "payout_mid"), only(found, "payout_delivery")
+    assert mid.historical and mid.amount == Decimal("750.00")
+    assert not delivery.historical
+    assert delivery.facts["paid_before"] == Decimal("750.00")
+    assert delivery.facts["mid_settled_before_go_live"] is True
+    assert delivery.amount == Decimal("750.00")
+    assert delivery.facts["total"] == Decimal("1500.00")
+
+
+def test_both_dates_before_go_live_make_two_historical_records():
+    records = coop([BEARER], [straddling(delivered_on=d("2026-09-15"))])
+    found = run(records, "2026-11-26", go_live=GO_LIVE)
+    assert kinds(found) == ["payout_delivery", "payout_mid"]
+    assert all(doc.historical for doc in found.documents)
+    assert sum(doc.amount for doc in found.documents) == Decimal("1500.00")
+
+
+def test_first_seen_delivered_after_go_live_with_mid_after_go_live_pays_the_whole_once():
+    records = coop([BEARER], [straddling(mid_on=d("2026-10-05"))])
+    found = run(records, "2026-11-26", go_live=GO_LIVE)
+    assert kinds(found) == ["payout_delivery"]
+    notice = only(found, "payout_delivery")
+    assert notice.amount == Decimal("1500.00") and notice.facts["paid_before"] == 0
+    assert notice.facts["mid_settled_before_go_live"] is False
+
+
+def test_without_go_live_a_mission_first_seen_delivered_is_paid_whole():
+    found = run(coop([BEARER], [straddling()]), "2026-11-26")
+    assert kinds(found) == ["payout_delivery"]
+    assert only(found, "payout_delivery").amount == Decimal("1500.00")
+
+
+def test_a_half_before_go_live_with_no_margin_leaves_the_whole_to_the_delivery():
+    records = coop([BEARER], [straddling(revenue=Decimal("2000"), direct_costs=Decimal("2500"))])
+    found = run(records, "2026-11-26", go_live=GO_LIVE)
+    assert kinds(found) == ["payout_delivery"]
+    assert only(found, "payout_delivery").amount == Decimal("-75.00")
+
+
+def test_a_data_error_on_a_mission_straddling_go_live_is_reported_once():
+    records = coop([BEARER], [straddling(bearer_involvement=None)])
+    found = run(records, "2026-11-26", go_live=GO_LIVE)
+    assert kinds(found) == []
+    assert [(e.record_id, e.field) for e in found.errors] == [("Refonte", "bearer_involvement")]
+
+
+def test_a_half_recorded_before_go_live_by_an_earlier_run_is_worded_as_settled_before():
+    first = run(coop([BEARER], [straddling(Stage.IN_DEVELOPMENT)]), "2026-10-01", go_live=GO_LIVE)
+    assert only(first, "payout_mid").historical
+    later = run(
+        coop([BEARER], [straddling()]), "2026-10-20", ledger_of(*first.documents), go_live=GO_LIVE
+    )
+    notice = only(later, "payout_delivery")
+    assert notice.facts["mid_settled_before_go_live"] is True
+    assert notice.amount == Decimal("750.00")
