@@ -23,10 +23,10 @@ from cae.webhooks.http import (
     BodyLimits,
     Rejected,
     answer,
-    hex_hmac,
     parse_json,
     read_json_body,
-    same,
+    required_header,
+    signed,
 )
 from cae.webhooks.launcher import MEMBER, MISSION, Launcher
 from cae.webhooks.stores import CursorStore
@@ -165,30 +165,27 @@ class AirtableChanges:
         return True
 
 
+@dataclass(frozen=True)
 class AirtableHandler:
     """Checks a ping's MAC and that it names our webhook and base, then schedules a reading
     of the changes, run after the answer is sent."""
 
-    def __init__(self, changes: AirtableChanges, limits: BodyLimits) -> None:
-        self.changes = changes
-        self.config = changes.config
-        self.limits = limits
+    changes: AirtableChanges
+    limits: BodyLimits
 
     async def __call__(self, request: Request) -> JSONResponse:
+        config = self.changes.config
         body = await read_json_body(request, self.limits)
-        signature = request.headers.get(AIRTABLE_MAC_HEADER)
-        if not signature:
-            raise Rejected(401, "Signature Airtable absente.")
-        expected = "hmac-sha256=" + hex_hmac(mac_key(self.config.mac_secret_base64), body)
-        if not same(signature, expected):
+        signature = required_header(request, AIRTABLE_MAC_HEADER, "Signature Airtable absente.")
+        if not signed(signature, mac_key(config.mac_secret_base64), body, "hmac-sha256="):
             raise Rejected(401, "Signature Airtable invalide.")
         ping = parse_json(body)
         if not (
             isinstance(ping, dict)
             and isinstance(ping.get("webhook"), dict)
-            and ping["webhook"].get("id") == self.config.webhook_id
+            and ping["webhook"].get("id") == config.webhook_id
             and isinstance(ping.get("base"), dict)
-            and ping["base"].get("id") == self.config.settings.base_id
+            and ping["base"].get("id") == config.settings.base_id
         ):
             raise Rejected(400, "Notification Airtable inattendue.")
         response = answer(200, statut="reçu")

@@ -8,12 +8,20 @@ The body is ``{"table", "record", "source", "event"?}``; the run is keyed ``gene
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from cae.webhooks.http import BodyLimits, Rejected, parse_json, read_json_body, same
+from cae.webhooks.http import (
+    BodyLimits,
+    Rejected,
+    parse_json,
+    read_json_body,
+    required_header,
+    same,
+)
 from cae.webhooks.launcher import EVENT_ID, MEMBER, MISSION, RECORD_ID, TargetedRuns
 
 GENERIC_SECRET_HEADER = "x-cae-secret"
@@ -42,20 +50,20 @@ def generic_request(request: Any) -> tuple[str, str, str, str | None]:
     return GENERIC_TABLES[table], record, source, event
 
 
+@dataclass(frozen=True)
 class GenericHandler:
     """Checks the shared secret, then launches the run the body names."""
 
-    def __init__(self, secret: str, limits: BodyLimits, runs: TargetedRuns) -> None:
-        self.secret = secret
-        self.limits = limits
-        self.runs = runs
+    secret: str = field(repr=False)
+    limits: BodyLimits
+    runs: TargetedRuns
 
     async def __call__(self, request: Request) -> JSONResponse:
         body = await read_json_body(request, self.limits)
-        secret = request.headers.get(GENERIC_SECRET_HEADER)
-        if not secret:
-            raise Rejected(401, "Secret absent (en-tête X-CAE-Secret).")
-        if not same(secret, self.secret):
+        given = required_header(
+            request, GENERIC_SECRET_HEADER, "Secret absent (en-tête X-CAE-Secret)."
+        )
+        if not same(given, self.secret):
             raise Rejected(401, "Secret invalide.")
         kind, record, source, event = generic_request(parse_json(body))
         key = f"generic:{event}" if event else "generic:" + hashlib.sha256(body).hexdigest()

@@ -105,5 +105,15 @@ def same(received: str, expected: str) -> bool:
     return hmac.compare_digest(received.encode("latin-1"), expected.encode("utf-8"))
 
 
-def hex_hmac(key: bytes, body: bytes) -> str:
-    return hmac.new(key, body, hashlib.sha256).hexdigest()
+def signed(signature: str, key: bytes, body: bytes, scheme: str) -> bool:
+    """Whether ``signature`` is ``{scheme}{hex HMAC-SHA256 of body}``, compared in constant
+    time."""
+    return same(signature, scheme + hmac.new(key, body, hashlib.sha256).hexdigest())
+
+
+def required_header(request: Request, name: str, missing: str) -> str:
+    """The header's value; 401 with the message ``missing`` when it is absent or empty."""
+    value = request.headers.get(name)
+    if not value:
+        raise Rejected(401, missing)
+    return value

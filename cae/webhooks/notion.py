@@ -16,15 +16,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from cae.webhooks.http import (
-    BodyLimits,
-    Rejected,
-    answer,
-    hex_hmac,
-    parse_json,
-    read_json_body,
-    same,
-)
+from cae.webhooks.http import BodyLimits, Rejected, answer, parse_json, read_json_body, signed
 from cae.webhooks.launcher import EVENT_ID, MEMBER, MISSION, RECORD_ID, TargetedRuns
 from cae.webhooks.stores import TokenStore
 
@@ -121,13 +113,13 @@ def notion_target(config: NotionWebhookConfig, event: Any) -> tuple[str, str, st
     return None if kind is None else (kind, page_id, event_id)
 
 
+@dataclass(frozen=True)
 class NotionHandler:
     """An unsigned request is the verification handshake; a signed one, an event."""
 
-    def __init__(self, config: NotionWebhookConfig, limits: BodyLimits, runs: TargetedRuns) -> None:
-        self.config = config
-        self.limits = limits
-        self.runs = runs
+    config: NotionWebhookConfig
+    limits: BodyLimits
+    runs: TargetedRuns
 
     async def __call__(self, request: Request) -> JSONResponse:
         body = await read_json_body(request, self.limits)
@@ -137,7 +129,7 @@ class NotionHandler:
         token = await run_in_threadpool(self.config.tokens.get)
         if not token:
             raise Rejected(403, "Abonnement Notion non vérifié : aucun jeton enregistré.")
-        if not same(signature, "sha256=" + hex_hmac(token.encode("utf-8"), body)):
+        if not signed(signature, token.encode("utf-8"), body, "sha256="):
             raise Rejected(401, "Signature Notion invalide.")
         target = notion_target(self.config, parse_json(body))
         if target is None:

@@ -29,7 +29,7 @@ from cae.webhooks.generic import GenericHandler
 from cae.webhooks.http import BodyLimits, Rejected
 from cae.webhooks.launcher import TargetedRuns
 from cae.webhooks.notion import NotionHandler, NotionWebhookConfig
-from cae.webhooks.settings import ReceiverConfig
+from cae.webhooks.settings import ReceiverConfig, receiver_config_from_environment
 from cae.webhooks.stores import FileCursorStore, FileTokenStore
 from integrations.airtable import AirtableSettings
 
@@ -132,13 +132,20 @@ def notion_event(event_id: str) -> bytes:
     ).encode()
 
 
+@pytest.fixture
+def tokens(tmp_path: Path) -> FileTokenStore:
+    return FileTokenStore(tmp_path / "notion-token")
+
+
+@pytest.fixture
+def notion(tokens: FileTokenStore, runs: TargetedRuns) -> NotionHandler:
+    return NotionHandler(NotionWebhookConfig(tokens, MISSIONS_SOURCE, MEMBERS_SOURCE), LIMITS, runs)
+
+
 def test_the_notion_handler_keeps_the_token_then_launches_a_signed_event(
-    tmp_path: Path, runs: TargetedRuns, launches: list[Launch]
+    notion: NotionHandler, tokens: FileTokenStore, launches: list[Launch]
 ) -> None:
-    tokens = FileTokenStore(tmp_path / "notion-token")
-    handler = NotionHandler(
-        NotionWebhookConfig(tokens, MISSIONS_SOURCE, MEMBERS_SOURCE), LIMITS, runs
-    )
+    handler = notion
     handshake = json.dumps({"verification_token": NOTION_TOKEN}).encode()
     assert content(call(handler, request(handshake))) == {"statut": "jeton enregistré"}
     assert tokens.get() == NOTION_TOKEN
@@ -153,12 +160,9 @@ def test_the_notion_handler_keeps_the_token_then_launches_a_signed_event(
 
 
 def test_the_notion_handler_refuses_an_event_before_the_handshake(
-    tmp_path: Path, runs: TargetedRuns, launches: list[Launch]
+    notion: NotionHandler, launches: list[Launch]
 ) -> None:
-    tokens = FileTokenStore(tmp_path / "notion-token")
-    handler = NotionHandler(
-        NotionWebhookConfig(tokens, MISSIONS_SOURCE, MEMBERS_SOURCE), LIMITS, runs
-    )
+    handler = notion
     body = notion_event("evt-handler-2")
     signature = "sha256=" + sign(NOTION_TOKEN.encode(), body)
     with pytest.raises(Rejected) as refused:
@@ -234,6 +238,21 @@ def test_a_failed_launch_is_answered_202(caplog: pytest.LogCaptureFixture) -> No
     )
     assert (response.status_code, content(response)) == (202, {"statut": "reçu, lancement différé"})
     assert "ConnectionError" in caplog.text
+
+
+def test_the_settings_read_from_the_environment(tmp_path: Path) -> None:
+    environ = {
+        "CAE_STATE_DIR": str(tmp_path / "state"),
+        "CAE_WEBHOOK_SECRET": SECRET,
+        "CAE_NOTION_MISSIONS_DATA_SOURCE": MISSIONS_SOURCE,
+        "CAE_NOTION_MEMBERS_DATA_SOURCE": MEMBERS_SOURCE,
+    }
+    config = receiver_config_from_environment(None, None, environ)
+    assert config.generic_secret == SECRET and config.airtable is None
+    assert config.notion is not None and config.notion.members_data_source == MEMBERS_SOURCE
+    config.notion.tokens.set(NOTION_TOKEN)
+    assert (tmp_path / "state" / "notion-token").read_text().strip() == NOTION_TOKEN
+    assert receiver_config_from_environment(None, None, {}) == ReceiverConfig()
 
 
 # ---- a bug is a 500, never a 400 --------------------------------------------------------------
