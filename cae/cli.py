@@ -177,7 +177,7 @@ def airtable_init(args: argparse.Namespace) -> int:
 
 
 def airtable_webhook(args: argparse.Namespace) -> int:
-    from cae.airtable_webhooks import (
+    from cae.webhooks.airtable_registration import (
         create_webhook,
         load_webhook_secret,
         refresh_webhook,

@@ -2,64 +2,15 @@
 deployments with Prefect's ``serve`` (no work pool needed) and the webhook receiver, against the
 Prefect server of ``PREFECT_API_URL``.
 
-The receiver is configured from the environment (secrets never on the command line):
-
-- ``CAE_WEBHOOK_SECRET``: the shared secret of ``/webhooks/generic``;
-- ``CAE_AIRTABLE_WEBHOOK``: where ``cae airtable webhook create`` saved the webhook's id and MAC
-  secret (a Prefect Secret block name, or a file path), with the ``AIRTABLE_*`` variables;
-- ``CAE_NOTION_MISSIONS_DATA_SOURCE`` and ``CAE_NOTION_MEMBERS_DATA_SOURCE`` for
-  ``/webhooks/notion``; its verification token is kept in ``CAE_STATE_DIR/notion-token``.
-
-``CAE_STATE_DIR`` (default ``./.cae-state``) holds the Airtable payload cursor and the Notion
-token, each readable by its owner only.
+The receiver is configured from the environment (``cae/webhooks/settings.py`` lists the
+variables; secrets never on the command line).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Any
-
-from cae.config import Config
-
-
-def receiver_config(source: str, data: str | None, config: str | None) -> Any:
-    from cae.webhooks import (
-        AirtableWebhookConfig,
-        FileCursorStore,
-        FileTokenStore,
-        NotionWebhookConfig,
-        ReceiverConfig,
-    )
-
-    state = Path(os.environ.get("CAE_STATE_DIR", ".cae-state"))
-    airtable = None
-    if os.environ.get("CAE_AIRTABLE_WEBHOOK"):
-        from cae.airtable_webhooks import load_webhook_secret
-
-        settings = Config.find(Path(data) if data else Path.cwd(), Path(config) if config else None)
-        secret = load_webhook_secret(os.environ["CAE_AIRTABLE_WEBHOOK"])
-        airtable = AirtableWebhookConfig(
-            secret.webhook_id,
-            secret.mac_secret_base64,
-            settings.airtable_settings(),
-            missions_table=settings.schema.label("missions"),
-            members_table=settings.schema.label("members"),
-        )
-    notion = None
-    missions_ds = os.environ.get("CAE_NOTION_MISSIONS_DATA_SOURCE")
-    members_ds = os.environ.get("CAE_NOTION_MEMBERS_DATA_SOURCE")
-    if missions_ds and members_ds:
-        notion = NotionWebhookConfig(
-            FileTokenStore(state / "notion-token"), missions_ds, members_ds
-        )
-    return ReceiverConfig(
-        airtable=airtable,
-        notion=notion,
-        generic_secret=os.environ.get("CAE_WEBHOOK_SECRET") or None,
-        cursor_store=FileCursorStore(state / "airtable-cursors.json") if airtable else None,
-    )
 
 
 def deployments(source: str, data: str | None, out: str) -> list[Any]:
@@ -98,14 +49,16 @@ def serve(
     import uvicorn
     from prefect import serve as prefect_serve
 
-    from cae.webhooks import create_app, prefect_launcher
+    from cae.webhooks.app import create_app
+    from cae.webhooks.launcher import prefect_launcher
+    from cae.webhooks.settings import receiver_config_from_environment
 
     served = deployments(source, data, out)
     for deployment in served:
         # Registered before the receiver listens, so a webhook never names a deployment that
         # does not exist yet; serve() registers them again, which changes nothing.
         deployment.apply()
-    app = create_app(receiver_config(source, data, config), prefect_launcher())
+    app = create_app(receiver_config_from_environment(data, config), prefect_launcher())
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     threading.Thread(target=server.run, name="webhooks", daemon=True).start()
     print(f"Récepteur de webhooks : http://{host}:{port}/webhooks/… ; déploiements servis.")

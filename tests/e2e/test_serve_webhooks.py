@@ -12,8 +12,8 @@ import time
 import pytest
 import requests
 
-from cae.airtable_webhooks import create_webhook, save_webhook_secret
 from cae.config import Config
+from cae.webhooks.airtable_registration import create_webhook, save_webhook_secret
 from integrations.airtable import AirtableClient, AirtableSettings
 from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, build_example_base, environment
 from tests.e2e.test_notion_run import TOKEN as NOTION_TOKEN

@@ -1,4 +1,4 @@
-"""The webhook receiver (cae/webhooks.py): signatures, limits, idempotency keys, Airtable payloads.
+"""The webhook receiver (cae/webhooks/): signatures, limits, idempotency keys, Airtable payloads.
 
 Airtable's pings come from the Airtable emulator over real HTTP to the receiver served by uvicorn
 on loopback; the other senders are played with FastAPI's TestClient. A plain list stands in for
@@ -28,12 +28,6 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from cae.airtable_webhooks import (
-    create_webhook,
-    load_webhook_secret,
-    refresh_webhook,
-    save_webhook_secret,
-)
 from cae.webhooks import (
     AirtableWebhookConfig,
     FileCursorStore,
@@ -41,6 +35,12 @@ from cae.webhooks import (
     NotionWebhookConfig,
     ReceiverConfig,
     create_app,
+)
+from cae.webhooks.airtable_registration import (
+    create_webhook,
+    load_webhook_secret,
+    refresh_webhook,
+    save_webhook_secret,
 )
 from integrations.airtable import AirtableClient, AirtableSettings
 from tests.emulators.airtable import AirtableEmulator

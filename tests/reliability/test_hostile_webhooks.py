@@ -1,4 +1,4 @@
-"""Hostile webhooks (issue 8): the receiver (``cae/webhooks.py``) against what an attacker, a
+"""Hostile webhooks (issue 8): the receiver (``cae/webhooks/``) against what an attacker, a
 broken proxy or a flaky network sends.
 
 Random bodies, wrong, missing, truncated, forged or replayed signatures, oversized payloads
@@ -39,7 +39,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prefect import flow
 
-from cae.airtable_webhooks import create_webhook
 from cae.webhooks import (
     AirtableWebhookConfig,
     FileCursorStore,
@@ -49,6 +48,7 @@ from cae.webhooks import (
     create_app,
     prefect_launcher,
 )
+from cae.webhooks.airtable_registration import create_webhook
 from integrations.airtable import AirtableClient, AirtableSettings
 from tests.emulators.airtable import AirtableEmulator
 from tests.smtp_server import free_port

@@ -1,10 +1,10 @@
-"""Airtable's webhook for the receiver (``cae/webhooks.py``): register it, keep it alive, keep
-its secret.
+"""Airtable's webhook for the receiver (``cae.webhooks``): register it, keep it alive, keep its
+secret. ``cae airtable webhook create|refresh`` calls these.
 
 Airtable tells a URL that something changed in a base with a signed ping; the receiver then
 reads the changes after its cursor. The MAC secret that signs the pings is shown once, when the
 webhook is created, so it is saved at once, as a Prefect Secret block or a file only its owner
-may read. A webhook expires 7 days after its creation or last refresh (API-NOTES.md): refresh it
+may read. A webhook expires 7 days after its creation or last refresh (Airtable's rule): refresh it
 daily.
 
     >>> client = AirtableClient(AirtableSettings.from_environment())       # doctest: +SKIP
@@ -22,13 +22,13 @@ import base64
 import binascii
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from cae.webhooks.stores import write_private_file
 from integrations.airtable import AirtableClient
 
 
@@ -131,22 +131,6 @@ def refresh_webhook(client: AirtableClient, webhook_id: str) -> datetime | None:
     response = client.api.post(client.base.urls.webhooks / webhook_id / "refresh")
     value = response.get("expirationTime") if isinstance(response, dict) else None
     return datetime.fromisoformat(value) if value else None
-
-
-def write_private_file(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text``, readable by its owner only (0600), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def _is_path(name: str | os.PathLike[str]) -> bool:

@@ -1,0 +1,67 @@
+"""How the receiver starts the targeted flow (``flows/targeted.py``) for one mission or member.
+
+A launcher is ``launch(deployment_name, parameters, idempotency_key)``; in production it is
+``run_deployment(…, timeout=0, idempotency_key=…)``, and Prefect starts one flow run per key.
+Also here: what a run targets (a mission or a member) and what its ids may look like.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from cae.webhooks.http import answer
+
+logger = logging.getLogger(__name__)
+
+#: ``launch(deployment_name, parameters, idempotency_key)``: start one flow run per key.
+Launcher = Callable[[str, dict[str, Any], str], None]
+
+MISSION = "mission"
+MEMBER = "member"
+RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+EVENT_ID = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
+
+
+def prefect_launcher() -> Launcher:
+    """The production launcher: a flow run of the deployment, not waited for."""
+
+    def launch(name: str, parameters: dict[str, Any], idempotency_key: str) -> None:
+        # Imported here: importing Prefect takes seconds, and only ``cae serve`` launches.
+        from prefect.deployments import run_deployment
+
+        # _sync: run_deployment dispatches to its async twin whenever it sees an event loop.
+        run_deployment(  # type: ignore[call-arg]
+            name, parameters=parameters, timeout=0, idempotency_key=idempotency_key, _sync=True
+        )
+
+    return launch
+
+
+class TargetedRuns:
+    """Starts one run of the targeted deployment per key, answering the sender at once."""
+
+    def __init__(self, launch: Launcher, deployment: str) -> None:
+        self.launch = launch
+        self.deployment = deployment
+
+    async def start(self, kind: str, record: str, source: str, key: str) -> JSONResponse:
+        """200 once launched; 202 when the launch failed (logged, without the error's text)."""
+        parameters = {"kind": kind, "record": record, "source": source}
+        try:
+            await run_in_threadpool(self.launch, self.deployment, parameters, key)
+        except Exception as error:
+            logger.error(
+                "Lancement de %s impossible (%s) pour %s.",
+                self.deployment,
+                type(error).__name__,
+                key,
+            )
+            return answer(202, statut="reçu, lancement différé")
+        logger.info("Lancé : %s (%s %s).", key, kind, record)
+        return answer(200, statut="lancé")
