@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from cae.summary import SUMMARY_FIELDS
-from integrations import airtable_ledger as ledger
+from integrations import ledger_fields as ledger
 from integrations.airtable import AirtableClient
 from integrations.schema import FieldSpec, FieldType, Schema, TableSpec
 from integrations.workbook import LocalWorkbook

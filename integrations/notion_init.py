@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from integrations import airtable_ledger as ledger
+from integrations import ledger_fields as ledger
 from integrations.airtable_init import KINDS, STATUSES
-from integrations.notion import NotionClient, outcome_unknown, property_value, text
+from integrations.notion import NotionClient, outcome_unknown
 from integrations.notion_ledger import TABLE_KEYS as LEDGER_KEYS
 from integrations.notion_ledger import TYPES as LEDGER_TYPES
+from integrations.notion_properties import property_value, text
 from integrations.schema import FieldSpec, FieldType, Schema, TableSpec
 from integrations.workbook import LocalWorkbook
 

@@ -64,6 +64,11 @@ class LocalWorkbook:
                 result.tables[spec.key] = records
         return result
 
+    def write_statuses(self, schema: Schema, statuses: dict[str, str]) -> int:
+        """Write nothing: the folder is only ever read, and the run report lists the statuses
+        a person must update by hand instead."""
+        return 0
+
 
 def _file_names(spec: TableSpec) -> list[str]:
     return [_nfc(spec.label + suffix) for suffix in FILE_SUFFIXES]

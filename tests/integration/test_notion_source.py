@@ -18,16 +18,12 @@ import pytest
 from cae.config import Config
 from charter.model import LedgerStatus
 from integrations.ledger import LedgerRow
-from integrations.notion import (
-    NotionClient,
-    NotionSettings,
-    NotionSource,
-    TokenBucket,
-    bucket_for,
-    cell_value,
-)
+from integrations.notion import NotionClient, NotionSettings, NotionTransport
 from integrations.notion_init import init_workspace
 from integrations.notion_ledger import NotionLedger
+from integrations.notion_properties import cell_value
+from integrations.notion_source import NotionSource
+from integrations.pacing import TokenBucket
 from integrations.schema import FieldSpec, FieldType
 from tests.emulators.notion import INLINE_RELATION_LIMIT, NotionEmulator
 
@@ -216,8 +212,12 @@ def test_the_bucket_keeps_to_its_rate_and_is_shared_per_token():
         bucket.release()
     assert time.monotonic() - start >= (12 - 2) / 20 * 0.95
     settings = NotionSettings(token="secret_A")
-    assert bucket_for(settings) is bucket_for(replace(settings, databases={"members": "x"}))
-    assert bucket_for(settings) is not bucket_for(replace(settings, token="secret_B"))
+
+    def pacer(settings: NotionSettings):
+        return NotionTransport(settings).pacer
+
+    assert pacer(settings) is pacer(replace(settings, databases={"members": "x"}))
+    assert pacer(settings) is not pacer(replace(settings, token="secret_B"))
 
 
 def test_init_loads_the_example_through_the_same_reader(emulator, tmp_path: Path):
