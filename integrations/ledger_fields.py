@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from cae.summary import SUMMARY_FIELDS
 from charter.model import LedgerStatus
 from charter.scope import Scope, ScopeKind
 from integrations.ledger import LedgerRow
@@ -24,6 +25,9 @@ LETTERS = "Courriers"
 #: Both ledger tables, in the order a run reads them.
 TABLES = (PAYOUTS, LETTERS)
 PAYOUT_KINDS = frozenset({"payout_mid", "payout_delivery"})
+#: The options of ``Type`` (every kind of document) and of ``Statut``.
+KINDS = tuple(SUMMARY_FIELDS)
+STATUSES = tuple(status.value for status in LedgerStatus)
 
 # Field labels, as DATA-MODEL.md names them.
 KEY, KIND, MEMBER, MISSION, AMOUNT, STATUS = "Clé", "Type", "Membre", "Mission", "Montant", "Statut"
