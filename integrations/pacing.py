@@ -18,28 +18,29 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Hashable
 from email.utils import parsedate_to_datetime
 
 
-class Pacer:
+class Pacer(ABC):
     """Spaces the requests to one API account; see the module docstring."""
 
     #: The requests a second the pacer was built for, as configured.
     rate: float
 
+    @abstractmethod
     def acquire(self) -> None:
         """Block until one more request may go out."""
-        raise NotImplementedError
 
+    @abstractmethod
     def release(self) -> None:
         """The answer to a request came back (or its connection failed)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def pause(self, seconds: float) -> None:
         """After a 429: send nothing for ``seconds``."""
-        raise NotImplementedError
 
 
 class SlidingWindow(Pacer):
