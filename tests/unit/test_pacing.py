@@ -13,17 +13,24 @@ from integrations.environment import Environment
 from integrations.pacing import SlidingWindow, TokenBucket, retry_after, shared_pacer
 
 
-def test_the_sliding_window_lets_rate_requests_through_per_window_and_no_more():
-    pacer = SlidingWindow(rate=5, window=0.2)
+@pytest.mark.parametrize(
+    ("make", "burst", "requests", "least"),
+    [
+        # Notion's policy: 2 at once, then one each 1/20 s.
+        pytest.param(lambda: TokenBucket(rate=20, burst=2), 2, 12, (12 - 2) / 20, id="bucket"),
+        # Airtable's: 5 in any window (of 0.2 s here, to be quick).
+        pytest.param(lambda: SlidingWindow(rate=5, window=0.2), 5, 15, 2 * 0.2, id="window"),
+    ],
+)
+def test_a_pacer_keeps_to_its_rate(make, burst, requests, least):
+    pacer = make()
     start = time.monotonic()
-    for _ in range(5):
+    for sent in range(requests):
         pacer.acquire()
         pacer.release()
-    assert time.monotonic() - start < 0.15  # the first 5 go at once
-    for _ in range(10):
-        pacer.acquire()
-        pacer.release()
-    assert time.monotonic() - start >= 2 * 0.2 * 0.95  # then 5 per window
+        if sent + 1 == burst:
+            assert time.monotonic() - start < least / 2  # the burst goes at once
+    assert time.monotonic() - start >= least * 0.95
 
 
 def test_a_pause_holds_the_sliding_window_then_starts_a_fresh_one():
