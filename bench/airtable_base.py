@@ -14,7 +14,7 @@ from typing import Any
 
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import _fields, init_base
-from integrations.airtable_ledger import LETTERS, PAYOUT_KINDS, PAYOUTS
+from integrations.ledger_fields import LETTERS, PAYOUT_KINDS, PAYOUTS
 from integrations.schema import Schema
 from integrations.workbook import LocalWorkbook
 from tests.airtable_minimum import minimum_requests

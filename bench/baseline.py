@@ -31,11 +31,18 @@ from typing import Any
 from cae.config import Config
 from cae.summary import Namer
 from charter.evaluate import evaluate
-from integrations.airtable import AirtableClient, _record
-from integrations.airtable_ledger import READ_FIELDS, STATUS, _row, claim_fields, table_for
+from integrations.airtable import AirtableClient
+from integrations.airtable_source import source_record
 from integrations.assemble import assemble
 from integrations.base import SourceTables
 from integrations.ledger import LedgerRow
+from integrations.ledger_fields import (
+    READ_FIELDS,
+    STATUS,
+    claim_fields,
+    row_from_cells,
+    table_for,
+)
 from tasks.ledger import claim_row
 
 #: Link fields of Missions naming members, and the inverse fields Airtable adds elsewhere.
@@ -79,13 +86,13 @@ def record_by_record(client: AirtableClient, config: Config, as_of: date) -> dic
     source = SourceTables()
     for key, records in fetched.items():
         spec = schema.table(key)
-        source.tables[key] = [_record(spec, r, source.errors) for r in records.values()]
+        source.tables[key] = [source_record(spec, r, source.errors) for r in records.values()]
     coop, _ = assemble(source, schema)
 
     ledger: dict[str, tuple[str, LedgerRow]] = {}
     for table in ("Versements", "Courriers"):
         for record in client.table(table).all(fields=READ_FIELDS):
-            row = _row(record)
+            row = row_from_cells(record.get("fields", {}))
             if row is not None:
                 ledger[row.key] = (record["id"], row)
     evaluation = evaluate(

@@ -60,15 +60,17 @@ class RunSetup:
         ledger: LedgerStore
         lock = None
         if source == "airtable":
-            from integrations.airtable import AirtableClient, AirtableSource
+            from integrations.airtable import AirtableClient
             from integrations.airtable_ledger import AirtableLedger
+            from integrations.airtable_source import AirtableSource
 
             client = AirtableClient(settings.airtable_settings())
             reader, ledger = AirtableSource(client), AirtableLedger(client, scope)
             lock = lock_name(source, client.settings.base_id)
         elif source == "notion":
-            from integrations.notion import NotionClient, NotionSettings, NotionSource
+            from integrations.notion import NotionClient, NotionSettings
             from integrations.notion_ledger import NotionLedger
+            from integrations.notion_source import NotionSource
 
             notion = NotionClient(NotionSettings.from_environment(settings.notion))
             reader, ledger = NotionSource(notion), NotionLedger(notion, scope)

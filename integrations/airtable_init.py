@@ -14,14 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cae.summary import SUMMARY_FIELDS
-from integrations import airtable_ledger as ledger
+from integrations import ledger_fields as ledger
 from integrations.airtable import AirtableClient
 from integrations.schema import FieldSpec, FieldType, Schema, TableSpec
-from integrations.workbook import LocalWorkbook
-
-KINDS = tuple(SUMMARY_FIELDS)
-STATUSES = ("pending", "sent", "failed", "historical")
+from integrations.workbook import LocalWorkbook, with_ids
 
 _DATE = {"dateFormat": {"name": "iso"}}
 _CHECKBOX = {"icon": "check", "color": "greenBright"}
@@ -59,7 +55,7 @@ def ledger_fields(payouts: bool, members_id: str, missions_id: str) -> list[dict
     """Versements (payouts) or Courriers (every other letter): the ledger's columns."""
     fields: list[dict[str, Any]] = [
         {"name": ledger.KEY, "type": "singleLineText"},
-        {"name": ledger.KIND, "type": "singleSelect", "options": _select(KINDS)},
+        {"name": ledger.KIND, "type": "singleSelect", "options": _select(ledger.KINDS)},
         {
             "name": ledger.MEMBER,
             "type": "multipleRecordLinks",
@@ -71,7 +67,7 @@ def ledger_fields(payouts: bool, members_id: str, missions_id: str) -> list[dict
             "options": {"linkedTableId": missions_id},
         },
         {"name": ledger.AMOUNT, "type": "currency", "options": _CURRENCY},
-        {"name": ledger.STATUS, "type": "singleSelect", "options": _select(STATUSES)},
+        {"name": ledger.STATUS, "type": "singleSelect", "options": _select(ledger.STATUSES)},
         {"name": ledger.ISSUED_ON, "type": "date", "options": _DATE},
         {"name": ledger.REGISTERED, "type": "checkbox", "options": _CHECKBOX},
         {"name": ledger.NUMBER, "type": "singleLineText"},
@@ -180,15 +176,6 @@ def _fields(
     skip: list[FieldSpec] = (),  # type: ignore[assignment]
     only: list[FieldSpec] | None = None,
 ) -> dict[str, Any]:
-    cells: dict[str, Any] = {}
-    for f in only if only is not None else [f for f in spec.fields if f not in skip]:
-        if f.key not in values:
-            continue
-        value = values[f.key]
-        if f.link_table is not None:
-            linked = [ids.get(f.link_table, {}).get(v) for v in value]
-            value = [v for v in linked if v]
-            if not value:
-                continue
-        cells[f.label] = _json(value)
-    return cells
+    """The cells of a record read from the folder, by label, as Airtable's JSON takes them."""
+    selected = only if only is not None else [f for f in spec.fields if f not in skip]
+    return {f.label: _json(value) for f, value in with_ids(selected, values, ids)}

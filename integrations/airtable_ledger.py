@@ -15,137 +15,61 @@ serialises them).
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from datetime import date
-from decimal import Decimal
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from charter.model import LedgerStatus
-from charter.scope import Scope, ScopeKind
+from charter.scope import Scope
 from integrations.airtable import AirtableClient, read_table
 from integrations.ledger import CachedLedger, LedgerRow
+from integrations.ledger_fields import (
+    DOCUMENT,
+    KEY,
+    READ_FIELDS,
+    STATUS,
+    TABLES,
+    Selection,
+    claim_fields,
+    row_from_cells,
+    table_for,
+    targeted_selection,
+)
 
-PAYOUTS = "Versements"
-LETTERS = "Courriers"
-PAYOUT_KINDS = frozenset({"payout_mid", "payout_delivery"})
+#: Rows Airtable writes in one request, at most.
 BATCH = 10
 
-# Field labels, as DATA-MODEL.md names them.
-KEY, KIND, MEMBER, MISSION, AMOUNT, STATUS = "Clé", "Type", "Membre", "Mission", "Montant", "Statut"
-ISSUED_ON, REGISTERED, NUMBER, POSTED_ON = "Émis le", "Recommandé", "N° de recommandé", "Posté le"
-DOCUMENT, DETAILS = "Document", "Détails"
-RATE, MARGIN, TOTAL, PAID_BEFORE, DATE = "Taux", "Marge brute", "Total", "Déjà versé", "Date"
 
-READ_FIELDS = [KEY, KIND, MEMBER, MISSION, AMOUNT, STATUS, ISSUED_ON, REGISTERED, NUMBER]
-READ_FIELDS += [POSTED_ON, DOCUMENT, DETAILS]
-
-#: The document's main date, written in Courriers.Date.
-LETTER_DATE = {
-    "resignation_ack": "effective_on",
-    "resignation_invalid": "received_on",
-    "non_renewal": "renewal_on",
-    "renewal": "renewal_on",
-    "associate_reminder": "deadline",
-}
-
-
-def table_for(kind: str) -> str:
-    return PAYOUTS if kind in PAYOUT_KINDS else LETTERS
-
-
-def _number(value: Any) -> float | None:
-    return None if value in (None, "") else float(Decimal(str(value)))
-
-
-def claim_fields(row: LedgerRow) -> dict[str, Any]:
-    """The Airtable cells of a newly claimed ledger row."""
-    details = row.details or {}
-    fields: dict[str, Any] = {
-        KEY: row.key,
-        KIND: row.kind,
-        STATUS: row.status.value,
-        ISSUED_ON: row.issued_on.isoformat(),
-        MEMBER: [row.member_id] if row.member_id else [],
-        MISSION: [row.mission_id] if row.mission_id else [],
-        AMOUNT: _number(row.amount),
-        DETAILS: json.dumps(details, ensure_ascii=False),
-    }
-    if row.kind in PAYOUT_KINDS:
-        fields[RATE] = _number(details.get("rate"))
-        fields[MARGIN] = _number(details.get("gross_margin"))
-        fields[TOTAL] = _number(details.get("total"))
-        fields[PAID_BEFORE] = _number(details.get("paid_before"))
-    else:
-        fields[REGISTERED] = row.registered
-        if row.kind in LETTER_DATE:
-            fields[DATE] = details.get(LETTER_DATE[row.kind])
-    return {name: value for name, value in fields.items() if value is not None}
-
-
-def _row(record: dict[str, Any]) -> LedgerRow | None:
-    cells = record.get("fields", {})
-    key = cells.get(KEY)
-    if not key or cells.get(STATUS) not in {s.value for s in LedgerStatus}:
+def formula(selection: Selection | None) -> str | None:
+    """The Airtable formula that selects the rows of ``selection``."""
+    if selection is None:
         return None
-    details = json.loads(cells[DETAILS]) if cells.get(DETAILS) else None
-    posted_on = cells.get(POSTED_ON)
-    return LedgerRow(
-        key=key,
-        kind=cells.get(KIND) or key.split(":", 1)[0],
-        status=LedgerStatus(cells[STATUS]),
-        issued_on=date.fromisoformat(cells[ISSUED_ON]) if cells.get(ISSUED_ON) else date.min,
-        member_id=(cells.get(MEMBER) or [None])[0],
-        member=(details or {}).get("member"),
-        mission_id=(cells.get(MISSION) or [None])[0],
-        mission=(details or {}).get("mission"),
-        amount=None if cells.get(AMOUNT) is None else Decimal(str(cells[AMOUNT])),
-        registered=bool(cells.get(REGISTERED)),
-        document=cells.get(DOCUMENT),
-        registered_number=cells.get(NUMBER),
-        posted_on=date.fromisoformat(posted_on) if posted_on else None,
-        details=details,
-    )
+    if selection.prefix is not None:
+        return f"FIND('{selection.prefix}', {{{KEY}}})=1"
+    return "OR(" + ",".join(f"{{{KEY}}}='{key}'" for key in selection.keys) + ")"
 
 
 class AirtableLedger(CachedLedger):
     """The ``LedgerStore`` of a run whose source is Airtable."""
 
     def __init__(self, client: AirtableClient, scope: Scope | None = None) -> None:
+        super().__init__(scope)
         self.client = client
-        self.scope = scope
-        self._rows: dict[str, LedgerRow] | None = None
-        self._ids: dict[str, str] = {}
         self._pending_marks: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-        self.writes = 0  # rows written, for the run's report
 
-    def _read(self) -> dict[str, LedgerRow]:
-        if self._rows is None:
-            self._rows = {}
-            for table in (PAYOUTS, LETTERS):
-                records, _ = read_table(self.client, table, READ_FIELDS, self._formula(table))
-                for record in records:
-                    row = _row(record)
-                    if row is not None:
-                        self._rows[row.key] = row
-                        self._ids[row.key] = record["id"]
-        return self._rows
-
-    def _formula(self, table: str) -> str | None:
-        """For a mission's targeted run, only the rows its rules can issue: its two payout
-        notices, and the ends of sponsorship (one per godchild)."""
-        if self.scope is None or self.scope.kind is not ScopeKind.MISSION:
-            return None
-        if table == PAYOUTS:
-            keys = [f"{kind}:{self.scope.record_id}" for kind in sorted(PAYOUT_KINDS)]
-            return "OR(" + ",".join(f"{{{KEY}}}='{key}'" for key in keys) + ")"
-        return f"FIND('sponsorship_end:', {{{KEY}}})=1"
+    def _fetch(self) -> Iterator[tuple[str, LedgerRow | None]]:
+        for table in TABLES:
+            selection = targeted_selection(self.scope, table)
+            records, _ = read_table(self.client, table, READ_FIELDS, formula(selection))
+            for record in records:
+                yield record["id"], row_from_cells(record.get("fields", {}))
 
     def claim(self, rows: list[LedgerRow]) -> list[str]:
         known = self._read()
         fresh = [row for row in rows if row.key not in known]
         created: list[str] = []
-        for table in (PAYOUTS, LETTERS):
+        for table in TABLES:
             batch = [row for row in fresh if table_for(row.kind) == table]
             if not batch:
                 continue
@@ -161,30 +85,26 @@ class AirtableLedger(CachedLedger):
                 known[row.key] = row
                 if by_key[row.key] in new_ids or resent:
                     created.append(row.key)
-            self.writes += len(batch)
         return created
 
     def reclaim(self, keys: list[str]) -> list[str]:
-        rows = self._read()
-        taken = [k for k in keys if k in rows and rows[k].status is LedgerStatus.FAILED]
+        taken = self._failed(keys)
         for key in taken:
             self._queue(key, {STATUS: LedgerStatus.PENDING.value})
-            rows[key] = _with_status(rows[key], LedgerStatus.PENDING)
+            self._read()[key] = replace(self._row(key), status=LedgerStatus.PENDING)
         self.flush()
         return taken
 
     def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None:
-        rows = self._read()
-        if key not in rows:
-            raise KeyError(f"Clé absente du registre : {key}")
+        row = self._row(key)
         fields: dict[str, Any] = {STATUS: status.value}
         if document is not None:
             fields[DOCUMENT] = document
-        rows[key] = _with_status(rows[key], status)
+        self._read()[key] = replace(row, status=status)
         self._queue(key, fields)
 
     def _queue(self, key: str, fields: dict[str, Any]) -> None:
-        table = table_for(self._read()[key].kind)
+        table = table_for(self._row(key).kind)
         self._pending_marks[table].setdefault(self._ids[key], {}).update(fields)
         if len(self._pending_marks[table]) >= BATCH:
             self._write(table)
@@ -195,15 +115,8 @@ class AirtableLedger(CachedLedger):
             self.client.table(table).batch_update(
                 [{"id": rec_id, "fields": fields} for rec_id, fields in updates.items()]
             )
-            self.writes += len(updates)
 
     def flush(self) -> None:
         """Write every buffered status change (10 rows a request)."""
         for table in list(self._pending_marks):
             self._write(table)
-
-
-def _with_status(row: LedgerRow, status: LedgerStatus) -> LedgerRow:
-    from dataclasses import replace
-
-    return replace(row, status=status)

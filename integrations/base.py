@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from charter.scope import Scope
-from integrations.schema import Schema
+from integrations.schema import Schema, TableSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +62,21 @@ class SourceTables:
     errors: list[DataError] = field(default_factory=list)
     missing_tables: list[str] = field(default_factory=list)  # keys of optional tables absent
 
+    def links(self, spec: TableSpec, to: str) -> set[str]:
+        """The ids that the records read of the table ``spec`` link to in the table ``to``."""
+        return {
+            record_id
+            for record in self.tables.get(spec.key, [])
+            for f in spec.fields
+            if f.link_table == to
+            for record_id in link_ids(record.values.get(f.key))
+        }
+
+
+def link_ids(value: Any) -> list[str]:
+    """The record ids of a link value (none when it is not a list)."""
+    return list(value) if isinstance(value, list) else []
+
 
 class Source(Protocol):
     """Where the cooperative's records come from."""
@@ -71,4 +86,9 @@ class Source(Protocol):
 
     def read(self, schema: Schema, scope: Scope | None = None) -> SourceTables:
         """The tables; with a ``scope``, a source may return only the records it concerns."""
+        ...
+
+    def write_statuses(self, schema: Schema, statuses: dict[str, str]) -> int:
+        """Write Membres.Statut (by record id) where the source can be written; return how
+        many records were written (0 for a source that is only ever read)."""
         ...

@@ -1,4 +1,4 @@
-"""Reading one cell of a CSV export into a typed value (DATA-MODEL.md: dates, amounts, links).
+"""Reading one cell of a CSV export or an API's JSON into a typed value (dates, amounts, links).
 
 >>> parse_cell(FieldSpec("revenue", "CA HT", FieldType.CURRENCY), "1 234,56 €")
 Decimal('1234.56')
@@ -169,6 +169,28 @@ _PARSERS: dict[FieldType, Callable[[str, FieldSpec], Any]] = {
     FieldType.LINK: _links,
     FieldType.LINKS: _links,
 }
+
+
+def json_value(spec: FieldSpec, value: Any) -> Any:
+    """A typed value from an API's JSON (Airtable's cells, Notion's properties made plain):
+    numbers, strings, booleans, lists of record ids; strings go through ``parse_cell``, so a
+    date, amount or email typed as text reads as in a CSV."""
+    if isinstance(value, str):
+        return parse_cell(spec, value.strip()) if value.strip() else None
+    if spec.type in (FieldType.CURRENCY, FieldType.NUMBER):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CellError(f"« {spec.label} » : {quoted(str(value))} n'est pas un montant.")
+        return Decimal(str(value))
+    if spec.type is FieldType.CHECKBOX:
+        return bool(value)
+    if spec.type in (FieldType.LINK, FieldType.LINKS):
+        ids = [str(v) for v in value] if isinstance(value, list) else []
+        if spec.type is FieldType.LINK and len(ids) > 1:
+            raise CellError(f"« {spec.label} » : un seul lien est attendu, {len(ids)} trouvés.")
+        return ids or None
+    if isinstance(value, list):  # a lookup or a multiple select where text was expected
+        return parse_cell(spec, ", ".join(str(v) for v in value))
+    raise CellError(f"« {spec.label} » : {quoted(str(value))} n'est pas une valeur attendue.")
 
 
 def build_record(

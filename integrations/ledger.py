@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from charter.model import Ledger, LedgerEntry, LedgerStatus
+from charter.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -81,11 +82,40 @@ class LedgerStore(Protocol):
 class CachedLedger:
     """A ledger kept in the cooperative's own base (Airtable, Notion), read once per run.
 
-    Subclasses read their rows in ``_read``; the run then works on that copy.
+    Subclasses fetch their records in ``_fetch``; the run then works on that copy, and
+    ``_ids`` keeps the id of each key's record in the base, for the writes.
     """
 
-    def _read(self) -> dict[str, LedgerRow]:
+    def __init__(self, scope: Scope | None = None) -> None:
+        self.scope = scope
+        self._rows: dict[str, LedgerRow] | None = None
+        self._ids: dict[str, str] = {}
+
+    def _fetch(self) -> Iterator[tuple[str, LedgerRow | None]]:
+        """Each record of the ledger tables the run reads: its id in the base, and the row it
+        holds (``None`` for a record that is not a ledger row)."""
         raise NotImplementedError
+
+    def _read(self) -> dict[str, LedgerRow]:
+        if self._rows is None:
+            self._rows = {}
+            for record_id, row in self._fetch():
+                if row is not None:
+                    self._rows[row.key] = row
+                    self._ids[row.key] = record_id
+        return self._rows
+
+    def _row(self, key: str) -> LedgerRow:
+        """The row of ``key``, which must be in the ledger."""
+        rows = self._read()
+        if key not in rows:
+            raise KeyError(f"Clé absente du registre : {key}")
+        return rows[key]
+
+    def _failed(self, keys: list[str]) -> list[str]:
+        """Those of ``keys`` whose document failed, which a retry may take back."""
+        rows = self._read()
+        return [k for k in keys if k in rows and rows[k].status is LedgerStatus.FAILED]
 
     def load(self) -> Ledger:
         return {key: row.entry() for key, row in self._read().items()}

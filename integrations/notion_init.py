@@ -17,18 +17,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from integrations import airtable_ledger as ledger
-from integrations.airtable_init import KINDS, STATUSES
-from integrations.notion import NotionClient, outcome_unknown, property_value, text
+from integrations import ledger_fields as ledger
+from integrations.notion import NotionClient, outcome_unknown
 from integrations.notion_ledger import TABLE_KEYS as LEDGER_KEYS
 from integrations.notion_ledger import TYPES as LEDGER_TYPES
+from integrations.notion_properties import property_value, text
 from integrations.schema import FieldSpec, FieldType, Schema, TableSpec
-from integrations.workbook import LocalWorkbook
+from integrations.workbook import LocalWorkbook, with_ids
 
 #: The title property of a table whose primary field is a link.
 TITLE = "Intitulé"
 
-_KINDS = {
+_PROPERTY_TYPES = {
     FieldType.TEXT: "rich_text",
     FieldType.LONG_TEXT: "rich_text",
     FieldType.EMAIL: "email",
@@ -40,7 +40,7 @@ _KINDS = {
     FieldType.CURRENCY: "number",
     FieldType.NUMBER: "number",
 }
-_OPTIONS = {ledger.KIND: KINDS, ledger.STATUS: STATUSES}
+_OPTIONS = {ledger.KIND: ledger.KINDS, ledger.STATUS: ledger.STATUSES}
 _LEDGER_FORMATS = {ledger.RATE: "percent"}  # every other number of the ledger is an amount
 #: Fields of one ledger table only (as in ``cae airtable init``).
 _ONLY_IN = {
@@ -95,7 +95,7 @@ class DatabasePlan:
 
 def _field_schema(spec: FieldSpec) -> dict[str, Any]:
     number_format = "euro" if spec.type is FieldType.CURRENCY else "number"
-    return property_schema(_KINDS[spec.type], spec.options, number_format)
+    return property_schema(_PROPERTY_TYPES[spec.type], spec.options, number_format)
 
 
 def plans(schema: Schema) -> list[DatabasePlan]:
@@ -252,20 +252,12 @@ def load_records(
 def _properties(
     spec: TableSpec, values: dict[str, Any], ids: dict[str, dict[str, str]], fields: list[FieldSpec]
 ) -> dict[str, Any]:
+    """The properties of a record read from the folder, as Notion takes them."""
     title = title_label(spec)
-    properties: dict[str, Any] = {}
-    for f in fields:
-        if f.key not in values:
-            continue
-        value = values[f.key]
-        if f.link_table is not None:
-            value = [ids.get(f.link_table, {}).get(name) for name in value]
-            value = [page_id for page_id in value if page_id]
-            if not value:
-                continue
-        kind = "title" if f.label == title else _KINDS[f.type]
-        properties[f.label] = property_value(kind, value)
-    return properties
+    return {
+        f.label: property_value("title" if f.label == title else _PROPERTY_TYPES[f.type], value)
+        for f, value in with_ids(fields, values, ids)
+    }
 
 
 def _describe(spec: TableSpec, values: dict[str, Any]) -> str:

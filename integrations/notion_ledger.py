@@ -1,6 +1,6 @@
 """The ledger in the cooperative's own Notion: databases Versements and Courriers (DATA-MODEL.md).
 
-The same rows and fields as on Airtable (``integrations.airtable_ledger``): one page per issued
+The same rows and fields as on Airtable (``integrations.ledger_fields``): one page per issued
 document, its key in ``Clé`` (the title), payout notices in **Versements**, every other document
 in **Courriers**. Notion has no batch write and no upsert, so:
 
@@ -17,12 +17,14 @@ concurrency limit serialises them), as on Airtable.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 from charter.model import LedgerStatus
-from charter.scope import Scope, ScopeKind
-from integrations.airtable_ledger import (
+from charter.scope import Scope
+from integrations.ledger import CachedLedger, LedgerRow
+from integrations.ledger_fields import (
     AMOUNT,
     DATE,
     DETAILS,
@@ -36,19 +38,21 @@ from integrations.airtable_ledger import (
     MISSION,
     NUMBER,
     PAID_BEFORE,
-    PAYOUT_KINDS,
     PAYOUTS,
     POSTED_ON,
     RATE,
     REGISTERED,
     STATUS,
+    TABLES,
     TOTAL,
+    Selection,
     claim_fields,
+    row_from_cells,
     table_for,
+    targeted_selection,
 )
-from integrations.airtable_ledger import _row as row_from_cells
-from integrations.ledger import CachedLedger, LedgerRow
-from integrations.notion import NotionClient, plain_value, property_value
+from integrations.notion import NotionClient
+from integrations.notion_properties import plain_value, property_value
 
 #: The ``[notion.databases]`` key of each ledger table.
 TABLE_KEYS = {PAYOUTS: "payouts", LETTERS: "letters"}
@@ -92,18 +96,24 @@ def ledger_row(page: dict[str, Any]) -> LedgerRow | None:
         for label, prop in page.get("properties", {}).items()
         if (value := plain_value(prop)) not in (None, "", [])
     }
-    return row_from_cells({"fields": cells})
+    return row_from_cells(cells)
+
+
+def query_filter(selection: Selection | None) -> dict[str, Any] | None:
+    """The Notion filter that selects the pages of ``selection``."""
+    if selection is None:
+        return None
+    if selection.prefix is not None:
+        return {"property": KEY, "title": {"starts_with": selection.prefix}}
+    return {"or": [{"property": KEY, "title": {"equals": key}} for key in selection.keys]}
 
 
 class NotionLedger(CachedLedger):
     """The ``LedgerStore`` of a run whose source is Notion."""
 
     def __init__(self, client: NotionClient, scope: Scope | None = None) -> None:
+        super().__init__(scope)
         self.client = client
-        self.scope = scope
-        self._rows: dict[str, LedgerRow] | None = None
-        self._ids: dict[str, str] = {}
-        self.writes = 0  # pages created or updated, for the run's report
 
     def _source(self, table: str) -> str:
         source = self.client.data_source(TABLE_KEYS[table])
@@ -114,26 +124,11 @@ class NotionLedger(CachedLedger):
             )
         return source
 
-    def _read(self) -> dict[str, LedgerRow]:
-        if self._rows is None:
-            self._rows = {}
-            for table in (PAYOUTS, LETTERS):
-                for page in self.client.query(self._source(table), self._filter(table)):
-                    row = ledger_row(page)
-                    if row is not None:
-                        self._rows[row.key] = row
-                        self._ids[row.key] = page["id"]
-        return self._rows
-
-    def _filter(self, table: str) -> dict[str, Any] | None:
-        """For a mission's targeted run, only the rows its rules can issue: its two payout
-        notices, and the ends of sponsorship (one per godchild)."""
-        if self.scope is None or self.scope.kind is not ScopeKind.MISSION:
-            return None
-        if table == PAYOUTS:
-            keys = [f"{kind}:{self.scope.record_id}" for kind in sorted(PAYOUT_KINDS)]
-            return {"or": [{"property": KEY, "title": {"equals": key}} for key in keys]}
-        return {"property": KEY, "title": {"starts_with": "sponsorship_end:"}}
+    def _fetch(self) -> Iterator[tuple[str, LedgerRow | None]]:
+        for table in TABLES:
+            selection = targeted_selection(self.scope, table)
+            for page in self.client.query(self._source(table), query_filter(selection)):
+                yield page["id"], ledger_row(page)
 
     def claim(self, rows: list[LedgerRow]) -> list[str]:
         """Create a page for each key the ledger lacks: one request each."""
@@ -147,26 +142,21 @@ class NotionLedger(CachedLedger):
             self._ids[row.key] = page["id"]
             known[row.key] = row
             created.append(row.key)
-            self.writes += 1
         return created
 
     def reclaim(self, keys: list[str]) -> list[str]:
-        rows = self._read()
-        taken = [k for k in keys if k in rows and rows[k].status is LedgerStatus.FAILED]
+        taken = self._failed(keys)
         for key in taken:
-            self._write(key, replace(rows[key], status=LedgerStatus.PENDING))
+            self._write(key, replace(self._row(key), status=LedgerStatus.PENDING))
         return taken
 
     def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None:
-        rows = self._read()
-        if key not in rows:
-            raise KeyError(f"Clé absente du registre : {key}")
-        row = rows[key]
+        row = self._row(key)
         self._write(key, replace(row, status=status, document=document or row.document))
 
     def _write(self, key: str, row: LedgerRow) -> None:
         """Update the page of ``key`` with what differs in ``row``: one request, or none."""
-        before = self._read()[key]
+        before = self._row(key)
         changes: dict[str, Any] = {}
         if row.status is not before.status:
             changes[STATUS] = property_value("select", row.status.value)
@@ -174,7 +164,6 @@ class NotionLedger(CachedLedger):
             changes[DOCUMENT] = property_value("rich_text", row.document)
         if changes:
             self.client.update_page(self._ids[key], changes)
-            self.writes += 1
         self._read()[key] = row
 
     def flush(self) -> None:

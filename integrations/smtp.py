@@ -14,7 +14,6 @@ message got when something breaks:
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -26,6 +25,8 @@ from types import TracebackType
 from prefect_email import EmailServerCredentials
 from prefect_email.credentials import SMTPServer, SMTPType
 from pydantic import SecretStr
+
+from integrations.environment import Environment
 
 
 class DeliveryRefused(Exception):
@@ -45,17 +46,17 @@ def credentials_from_environment(
     """SMTP settings from ``CAE_SMTP_HOST``, ``_PORT``, ``_USERNAME``, ``_PASSWORD`` and
     ``_SECURITY`` (``SSL``, ``STARTTLS`` or ``INSECURE``; default STARTTLS), or None without a host.
     """
-    env = os.environ if env is None else env
-    host = env.get(f"{ENV_PREFIX}HOST")
+    environment = Environment(env)
+    host = environment.text(f"{ENV_PREFIX}HOST")
     if not host:
         return None
-    port = env.get(f"{ENV_PREFIX}PORT")
+    port = environment.text(f"{ENV_PREFIX}PORT")
     return EmailServerCredentials(
         smtp_server=host,
         smtp_port=int(port) if port else None,
-        smtp_type=env.get(f"{ENV_PREFIX}SECURITY", "STARTTLS").upper(),
-        username=env.get(f"{ENV_PREFIX}USERNAME") or None,
-        password=SecretStr(env.get(f"{ENV_PREFIX}PASSWORD", "")),
+        smtp_type=environment.text(f"{ENV_PREFIX}SECURITY", "STARTTLS").upper(),
+        username=environment.text(f"{ENV_PREFIX}USERNAME") or None,
+        password=SecretStr(environment.text(f"{ENV_PREFIX}PASSWORD")),
     )
 
 

@@ -14,12 +14,14 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from charter.scope import Scope
 from integrations.base import DataError, SourceRecord, SourceTables
 from integrations.cells import build_record, parse_cell
-from integrations.schema import UNNAMED_TABLES, Schema, TableSpec
+from integrations.schema import UNNAMED_TABLES, FieldSpec, Schema, TableSpec
 
 #: Suffixes of a table's file name after its label, in order of preference.
 FILE_SUFFIXES = (".csv", "-Grid view.csv")
@@ -63,6 +65,28 @@ class LocalWorkbook:
             if records is not None:
                 result.tables[spec.key] = records
         return result
+
+    def write_statuses(self, schema: Schema, statuses: dict[str, str]) -> int:
+        """Write nothing: the folder is only ever read, and the run report lists the statuses
+        a person must update by hand instead."""
+        return 0
+
+
+def with_ids(
+    fields: Iterable[FieldSpec], values: dict[str, Any], ids: dict[str, dict[str, str]]
+) -> Iterator[tuple[FieldSpec, Any]]:
+    """Each filled value of ``fields`` in a record read from the folder, for a copy into a base:
+    its links by name become the ids the linked records got there (``ids``, by table key then
+    name). A link to a record not copied is dropped, and a link field left with none."""
+    for f in fields:
+        if f.key not in values:
+            continue
+        value = values[f.key]
+        if f.link_table is not None:
+            value = [i for i in (ids.get(f.link_table, {}).get(name) for name in value) if i]
+            if not value:
+                continue
+        yield f, value
 
 
 def _file_names(spec: TableSpec) -> list[str]:

@@ -47,7 +47,6 @@ def write_back_statuses(source: Source, schema: Schema, changes: list[StatusChan
 
     The local folder is never written: its run report lists the statuses to update instead.
     """
-    writer = getattr(source, "write_statuses", None)
-    if writer is None or not changes:
+    if not changes:
         return 0
-    return int(writer(schema, {c.member_id: c.status.value for c in changes}))
+    return source.write_statuses(schema, {c.member_id: c.status.value for c in changes})

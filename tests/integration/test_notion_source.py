@@ -7,7 +7,6 @@ longer than a rich text object holds, and the throttle on its own.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -18,16 +17,11 @@ import pytest
 from cae.config import Config
 from charter.model import LedgerStatus
 from integrations.ledger import LedgerRow
-from integrations.notion import (
-    NotionClient,
-    NotionSettings,
-    NotionSource,
-    TokenBucket,
-    bucket_for,
-    cell_value,
-)
+from integrations.notion import NotionClient, NotionSettings, NotionTransport
 from integrations.notion_init import init_workspace
 from integrations.notion_ledger import NotionLedger
+from integrations.notion_properties import cell_value
+from integrations.notion_source import NotionSource
 from integrations.schema import FieldSpec, FieldType
 from tests.emulators.notion import INLINE_RELATION_LIMIT, NotionEmulator
 
@@ -208,16 +202,15 @@ def test_a_client_faster_than_notion_waits_out_its_429s(emulator):
     assert emulator.count_429() >= 1 and client.transport.rate_limited == emulator.count_429()
 
 
-def test_the_bucket_keeps_to_its_rate_and_is_shared_per_token():
-    bucket = TokenBucket(rate=20, burst=2)
-    start = time.monotonic()
-    for _ in range(12):
-        bucket.acquire()
-        bucket.release()
-    assert time.monotonic() - start >= (12 - 2) / 20 * 0.95
+def test_the_bucket_is_shared_per_token():
+    """Its rate on its own: ``tests/unit/test_pacing.py``."""
     settings = NotionSettings(token="secret_A")
-    assert bucket_for(settings) is bucket_for(replace(settings, databases={"members": "x"}))
-    assert bucket_for(settings) is not bucket_for(replace(settings, token="secret_B"))
+
+    def pacer(settings: NotionSettings):
+        return NotionTransport(settings).pacer
+
+    assert pacer(settings) is pacer(replace(settings, databases={"members": "x"}))
+    assert pacer(settings) is not pacer(replace(settings, token="secret_B"))
 
 
 def test_init_loads_the_example_through_the_same_reader(emulator, tmp_path: Path):
