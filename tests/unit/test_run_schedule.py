@@ -58,10 +58,11 @@ Runs: ``make test`` runs the short profile (``SHORT``: a few dozen examples, spa
 days, well under a minute). The long profile (more examples, spans up to a whole year of daily
 runs) is for the soak or a deliberate check::
 
-    CAE_RUN_SCHEDULE=long .venv/bin/python -m pytest -q -m run_schedule tests/unit/test_run_schedule.py
+    CAE_RUN_SCHEDULE=long .venv/bin/python -m pytest -q -m run_schedule tests/unit
 
 ``-m run_schedule`` selects these tests; ``CAE_RUN_SCHEDULE_EXAMPLES=N`` overrides the number of
-examples of either profile.
+examples of either profile; ``CAE_RUN_SCHEDULE_SHRINK=0`` reports a failing example as found
+instead of shrinking it (shrinking daily sequences can take ten minutes).
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
 from bench.generate import AS_OF, generate
@@ -87,6 +88,7 @@ from charter.model import (
     Ledger,
     LedgerEntry,
     LedgerStatus,
+    MemberStatus,
     Mission,
     Stage,
 )
@@ -103,15 +105,21 @@ SEEDS = (1, 2, 3, 5, 7, 11, 13, 42)
 #: Longest span, in days, between the go-live date and the final day.
 MAX_SPAN = 366 if LONG else 100
 EXAMPLES = int(os.environ.get("CAE_RUN_SCHEDULE_EXAMPLES", 300 if LONG else 14))
+#: A failing example is shrunk (minutes, each example being up to a year of runs), unless
+#: ``CAE_RUN_SCHEDULE_SHRINK=0``: then the first failing example is reported as found.
+SHRINK = os.environ.get("CAE_RUN_SCHEDULE_SHRINK") != "0"
 PROFILE = settings(
     max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    phases=list(Phase) if SHRINK else [p for p in Phase if p is not Phase.shrink],
 )
 
 PARAMS = CharterParams()
 MONEY = ("payout_mid", "payout_delivery", "contribution_statement")
 CENT = Decimal("0.01")
+REGULARISATION = "payout_regularisation"
+CANCELLED_AFTER_PAYOUT = "mission_cancelled_after_payout"
 
 
 # -- the cooperatives -------------------------------------------------------------------------
@@ -153,7 +161,8 @@ def dated_cooperative(seed: int) -> Cooperative:
     coop = cooperative(seed)
     missions = {
         key: replace(m, stage=Stage.IN_DEVELOPMENT)
-        if m.stage in (Stage.MIDWAY, Stage.DELIVERED) and m.mid_on is not None
+        if m.stage in (Stage.MIDWAY, Stage.DELIVERED)
+        and m.mid_on is not None
         and (m.stage is Stage.MIDWAY or m.delivered_on is not None)
         else m
         for key, m in coop.missions.items()
@@ -173,7 +182,9 @@ def edge_dates(seed: int) -> tuple[date, ...]:
     for mission in coop.missions.values():
         days.update(d for d in (mission.mid_on, mission.delivered_on) if d is not None)
     days.update(p.date for p in (coop.plenaries or {}).values() if p.date is not None)
-    days.update(m.resignation_received_on for m in coop.members.values() if m.resignation_received_on)
+    days.update(
+        m.resignation_received_on for m in coop.members.values() if m.resignation_received_on
+    )
     day = date(AS_OF.year - 3, 1, 1)
     while day < AS_OF + timedelta(days=MAX_SPAN):
         days.add(day)
@@ -239,7 +250,11 @@ def half_up(amount: Decimal) -> Decimal:
 def _delivered(mission: Mission, day: date) -> bool:
     if mission.stage is Stage.DELIVERED:
         return True
-    return mission.stage in SIGNED_STAGES and mission.delivered_on is not None and mission.delivered_on <= day
+    return (
+        mission.stage in SIGNED_STAGES
+        and mission.delivered_on is not None
+        and mission.delivered_on <= day
+    )
 
 
 def _midway(mission: Mission, day: date) -> bool:
@@ -254,7 +269,7 @@ class Due:
 
     total: Decimal
     delivered: bool
-    historical: dict[str, Decimal | None]  # key → amount (None: computed from the data then)
+    historical: dict[str, Decimal]  # key → amount
 
 
 def payouts_due(coop: Cooperative, go_live: date, final: date) -> dict[str, Due]:
@@ -269,13 +284,14 @@ def payouts_due(coop: Cooperative, go_live: date, final: date) -> dict[str, Due]
         margin = mission.revenue - mission.direct_costs
         total = half_up(rate * margin)
         mid = half_up(PARAMS.mid_share * rate * margin) if margin > 0 else None
-        historical: dict[str, Decimal | None] = {}
-        if mid is not None and mission.mid_on is not None and mission.mid_on < go_live:
-            if _midway(mission, final) or _delivered(mission, final):
-                historical[f"payout_mid:{mission.id}"] = mid
+        historical: dict[str, Decimal] = {}
+        reached = _midway(mission, final) or _delivered(mission, final)
+        if mid is not None and mission.mid_on is not None and mission.mid_on < go_live and reached:
+            historical[f"payout_mid:{mission.id}"] = mid
         if _delivered(mission, final):
             if mission.delivered_on is not None and mission.delivered_on < go_live:
-                historical[f"payout_delivery:{mission.id}"] = total - (mid if historical else 0)
+                settled = historical.get(f"payout_mid:{mission.id}", Decimal(0))
+                historical[f"payout_delivery:{mission.id}"] = total - settled
             due[mission.id] = Due(total, True, historical)
         elif _midway(mission, final) and mid is not None:
             due[mission.id] = Due(mid, False, historical)
@@ -373,7 +389,6 @@ def schedules(draw: st.DrawFn, seed: int) -> tuple[date, date, list[date]]:
     return go_live, final, sorted(days | {final})
 
 
-
 Schedule = tuple[int, bool, tuple[date, date, list[date]]]
 
 
@@ -415,10 +430,25 @@ def _letters(ledger: Ledger) -> dict[str, LedgerEntry]:
     return {k: e for k, e in ledger.items() if e.kind not in MONEY}
 
 
-def _explained_extra_letter(key: str, single: Ledger) -> bool:
+def _out_on_final_day(single: Runs, coop: Cooperative) -> set[str]:
+    """Members out of every membership rule on the final day: typed "Sorti·e"/"Exclu·e", or
+    brought there by a rule (the single run's status changes: a resignation's notice over, a
+    non-renewal, an exclusion)."""
+    typed = {
+        m.id
+        for m in coop.members.values()
+        if m.status in (MemberStatus.LEFT, MemberStatus.EXCLUDED)
+    }
+    return typed | {change.member_id for change in single.last.status_changes}
+
+
+def _explained_extra_letter(key: str, single: Ledger, out: set[str]) -> bool:
     """A letter the sequence holds and the single run does not, where the charter has a late
-    run send less (§5, §6, §7)."""
+    run send less (§5, §6, §7, and "who the rules apply to")."""
     kind, member, *rest = key.split(":")
+    if kind == "sponsorship_end":
+        # the godchild has left by the final day: out of the sponsorship rules
+        return member in out
     if kind in ("renewal", "non_renewal"):
         return True  # only between notify_by and the renewal date; a late run is past them
     if kind == "plenary_warning":
@@ -426,7 +456,9 @@ def _explained_extra_letter(key: str, single: Ledger) -> bool:
     if kind == "associate_reminder":
         # only the latest stage, and only before the deadline: the single run sent the later
         # stage, or was past the deadline
-        return rest == ["6"] or not any(k.startswith(f"associate_reminder:{member}:") for k in single)
+        return rest == ["6"] or not any(
+            k.startswith(f"associate_reminder:{member}:") for k in single
+        )
     return False
 
 
@@ -463,12 +495,15 @@ def test_static_data(schedule: Schedule) -> None:
         )
         assert allowed, f"only the sequence holds {_money(key, sequence, single, mission)}"
         extra_mid.add(f"payout_delivery:{mission.id}")
+    event(f"issued payout_mid only in the sequence: {_count(len(extra_mid))}")
+    historical = [e for e in one_money.values() if e.status is LedgerStatus.HISTORICAL]
+    event(f"historical payout records: {_count(len(historical))}")
     for key, entry in one_money.items():
-        mission = coop.missions.get(entry.mission_id or "")
         same = seq_money[key].status is entry.status and (
             key in extra_mid or seq_money[key].amount == entry.amount
         )
-        assert same, f"the two ways differ on {_money(key, sequence, single, mission)}"
+        of_mission = coop.missions.get(entry.mission_id or "")
+        assert same, f"the two ways differ on {_money(key, sequence, single, of_mission)}"
 
     # 3. letters
     seq_letters, one_letters = _letters(seq), _letters(one)
@@ -476,10 +511,20 @@ def test_static_data(schedule: Schedule) -> None:
     assert not missing, f"letters of the single run not in the sequence: {missing}"
     for key, entry in one_letters.items():
         assert seq_letters[key].status is entry.status, (key, seq_letters[key], entry)
+    out = _out_on_final_day(single, coop)
     unexplained = sorted(
-        k for k in seq_letters.keys() - one_letters.keys() if not _explained_extra_letter(k, one)
+        k
+        for k in seq_letters.keys() - one_letters.keys()
+        if not _explained_extra_letter(k, one, out)
     )
     assert not unexplained, f"letters only the sequence sent: {unexplained}"
+    for kind in sorted({k.split(":")[0] for k in seq_letters.keys() - one_letters.keys()}):
+        event(f"letters only in the sequence: {kind}")
+    event(f"letters of the single run: {_count(len(one_letters))}")
+
+
+def _count(n: int) -> str:
+    return "0" if n == 0 else "1-4" if n < 5 else "5+"
 
 
 # -- with the staff's edits ----------------------------------------------------------------
@@ -534,7 +579,9 @@ def edits_for(draw: st.DrawFn, seed: int, dated: bool, go_live: date, final: dat
     live = sorted(
         m.id
         for m in coop.missions.values()
-        if m.stage in SIGNED_STAGES and m.revenue is not None and m.bearer_id is not None
+        if m.stage in SIGNED_STAGES
+        and m.revenue is not None
+        and m.bearer_id is not None
         and (m.delivered_on is None or m.delivered_on >= go_live - timedelta(days=30))
     )
     if not live:
@@ -584,17 +631,27 @@ def test_staff_edits(data: st.DataObject) -> None:
                 for d in evaluation.documents
                 if d.kind == "payout_delivery" and not d.historical and (d.amount or 0) < 0
             }
-            alerted = {a.mission_id for a in evaluation.alerts if a.kind == "payout_regularisation"}
-            assert negative == alerted, f"{name} {day}: regularisations {negative}, alerts {alerted}"
+            alerted = {a.mission_id for a in evaluation.alerts if a.kind == REGULARISATION}
+            assert negative == alerted, (
+                f"{name} {day}: regularisations {negative}, alerts {alerted}"
+            )
+            if negative:
+                event(f"{name}: a regularisation issued")
         # a mission cancelled after a notice raises its alert on the final run
         ledger_before = dict(runs.ledger)
         for doc in runs.last.documents:
             ledger_before.pop(doc.key, None)
-        alerted = {a.mission_id for a in runs.last.alerts if a.kind == "mission_cancelled_after_payout"}
+        alerted = {a.mission_id for a in runs.last.alerts if a.kind == CANCELLED_AFTER_PAYOUT}
         paid_before = {
-            m for m in cancelled
+            m
+            for m in cancelled
             if f"payout_mid:{m}" in ledger_before or f"payout_delivery:{m}" in ledger_before
         }
         assert alerted & cancelled == paid_before, (
-            f"{name}: cancelled after a notice {sorted(paid_before)}, alerted {sorted(alerted)}"
+            f"{name}: cancelled after a notice {sorted(paid_before)}, "
+            f"alerted {sorted(map(str, alerted))}"
         )
+        if paid_before:
+            event(f"{name}: a mission cancelled after a notice")
+    kinds = sorted({e.kind for e in edits})
+    event(f"edits: {', '.join(kinds)}; {len(states)} of {len(edits)} kept")
