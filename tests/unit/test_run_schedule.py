@@ -586,14 +586,53 @@ def edits_for(draw: st.DrawFn, seed: int, dated: bool, go_live: date, final: dat
     )
     if not live:
         return []
-    edit = st.builds(
-        Edit,
-        st.dates(min_value=go_live, max_value=final),
-        st.sampled_from(["margin", "margin", "cancel", "deliver"]),
-        st.sampled_from(live),
-        st.decimals(min_value=Decimal("0.05"), max_value=Decimal("1.8"), places=4),
+
+    # those midway on some day of the window, then delivered by the final day
+    midway = [
+        key
+        for key in live
+        if coop.missions[key].stage is not Stage.DELIVERED
+        and (mid_on := coop.missions[key].mid_on) is not None
+        and (delivered_on := coop.missions[key].delivered_on) is not None
+        and mid_on < delivered_on <= final
+        and delivered_on > go_live
+    ]
+    pick = (
+        st.one_of(st.sampled_from(live), st.sampled_from(midway))
+        if midway
+        else st.sampled_from(live)
     )
-    return draw(st.lists(edit, min_size=1, max_size=8))
+    falls = st.decimals(min_value=Decimal("0.05"), max_value=Decimal("0.49"), places=4)
+    changes = st.decimals(min_value=Decimal("0.5"), max_value=Decimal("1.8"), places=4)
+
+    @st.composite
+    def edit(draw: st.DrawFn) -> Edit:
+        mission = coop.missions[draw(pick)]
+        day = st.dates(min_value=go_live, max_value=final)
+        # often between its mid-development and delivery dates: after the first half was paid
+        # and before the balance, where a margin change makes a regularisation
+        start = max(go_live, mission.mid_on or go_live)
+        end = min(final, (mission.delivered_on or final + timedelta(days=1)) - timedelta(days=1))
+        if start <= end:
+            day = st.one_of(day, st.dates(min_value=start, max_value=end))
+        return Edit(
+            draw(day),
+            draw(st.sampled_from(["margin", "margin", "cancel", "deliver"])),
+            mission.id,
+            draw(st.one_of(falls, changes)),  # a margin that falls below half: a regularisation
+        )
+
+    edits = draw(st.lists(edit(), min_size=1, max_size=8))
+    if draw(st.booleans()) and midway:
+        # and, half the time, a margin that falls below half between the two notices
+        mission = coop.missions[draw(st.sampled_from(midway))]
+        assert mission.mid_on is not None and mission.delivered_on is not None
+        start = max(go_live, mission.mid_on)
+        end = mission.delivered_on - timedelta(days=1)
+        if start <= end:
+            day = draw(st.dates(min_value=start, max_value=end))
+            edits.append(Edit(day, "margin", mission.id, draw(falls)))
+    return edits
 
 
 @PROFILE
