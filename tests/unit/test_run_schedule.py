@@ -104,7 +104,7 @@ LONG = os.environ.get("CAE_RUN_SCHEDULE") == "long"
 SEEDS = (1, 2, 3, 5, 7, 11, 13, 42)
 #: Longest span, in days, between the go-live date and the final day.
 MAX_SPAN = 366 if LONG else 100
-EXAMPLES = int(os.environ.get("CAE_RUN_SCHEDULE_EXAMPLES", 300 if LONG else 14))
+EXAMPLES = int(os.environ.get("CAE_RUN_SCHEDULE_EXAMPLES", 300 if LONG else 100))
 #: A failing example is shrunk (minutes, each example being up to a year of runs), unless
 #: ``CAE_RUN_SCHEDULE_SHRINK=0``: then the first failing example is reported as found.
 SHRINK = os.environ.get("CAE_RUN_SCHEDULE_SHRINK") != "0"
