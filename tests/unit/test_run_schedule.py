@@ -3,60 +3,74 @@
 A cooperative runs daily, but a run is sometimes skipped, a machine is down for a week, or the
 first run happens weeks after the go-live date. These properties run the engine
 (``charter.evaluate.evaluate``) in memory, without Prefect, on cooperatives from
-``bench.generate`` (size S, seeds ``SEEDS``), and compare two ways of running over the same days:
+``bench.generate`` (size S, seeds ``SEEDS``, built in memory through ``integrations.assemble``),
+and compare two ways of running on the same data:
 
 * a *sequence*: random run days between the go-live date and a final day (daily, with short gaps,
-  with long gaps, first run on go-live or weeks later, plus some of the data's edge dates: a
-  mission's mid-development or delivery date or the day before or after it, a plenary, the first
-  of a month), the ledger carried from run to run as the job carries it (each document recorded
-  ``historical`` or ``sent``; on a local CSV folder nothing is written back to the data, so the
-  ledger alone carries the members' statuses);
+  with long gaps, rare, the first run on go-live or up to 60 days late, plus some of the data's
+  edge dates: a mission's mid-development or delivery date or the day either side, a plenary, a
+  resignation, the first of a month), the ledger carried from run to run as the job carries it
+  (each document recorded ``historical`` or ``sent``; on a local CSV folder nothing is written
+  back to the data, so the ledger alone carries the members' statuses);
 * a *single run* on the final day, with an empty ledger.
 
-The go-live date and the final day are drawn among the same edge dates or anywhere in the data's
-last two years. Properties, for the same static data (``test_static_data``):
+The go-live date is an edge date or any day, near the data's own day (where missions are under
+way) or in the two years before it; the final day is up to ``MAX_SPAN`` days later. The data is
+the generated cooperative as it is ("staged": most missions already at stage Livrée, so every
+run finds them delivered), or the same with missions driven by their dates alone ("dated": stage
+En développement, so a run before the delivery date finds the mission midway, as a real run
+then would).
+
+Properties, for the same static data (``test_static_data``):
 
 1. Money, against an oracle computed here from the data (ROUND_HALF_UP written again, not the
    charter's code): every contribution statement (key, status, amount) is the one expected, in
    the sequence and in the single run alike; every historical payout record (``payout_mid`` of a
-   mission whose mid-development date is before go-live, ``payout_delivery`` of one delivered
-   before it) is there with its amount computed from the data; for each mission the sum of its
-   notices, historical included, is its total commission (delivered by the final day) or its
-   mid-development half (midway), and what is *issued* is that sum minus the historical records.
+   mission whose mid-development date is before go-live, whatever its delivery date;
+   ``payout_delivery`` of one delivered before go-live) is there with its amount computed from
+   the data, and no other; for each mission the sum of its notices, historical included, is its
+   total commission (delivered by the final day) or its mid-development half (midway), so what
+   is *issued* is that sum minus the historical records.
 2. Money, sequence against single run: the same contribution statements and the same historical
-   records; the same payout keys except one pattern, see below; the same amount for every payout
-   key both hold, except the delivery notice that pattern concerns; the same sum per mission.
-3. Letters: no run issues a key already in the ledger or twice in one run; every letter the
+   records; the same payout keys except one pattern, see below; the same status and amount for
+   every payout key both hold, except the delivery notice that pattern concerns.
+3. Letters: no run issues a key already in the ledger, or twice in one run; every letter the
    single run issues or records is in the sequence's ledger, with the same status; the sequence
    holds more only where the charter lets a late run send less: the plenary warning of a member
-   excluded by the single run, the earlier associate reminder of a member reminded by the single
-   run, and renewal confirmations and non-renewal letters, which are only sent between dates a
-   late run may be past (CHARTER.md §5, §6, §7).
+   the single run excludes (art. 7: past the threshold, only the exclusion), the earlier
+   associate reminder, or reminders the single run is past the deadline for (art. 2), renewal
+   confirmations and non-renewal letters (art. 10: only sent between dates a late run may be
+   past), and the end of a sponsorship whose godchild has left by the final day (members who left
+   are out of the membership rules).
 
 Where the issue's wording had to be read in the charter's light: "the same keys ... whatever the
 sequence" cannot hold literally for ``payout_mid``/``payout_delivery``. A mission whose
 mid-development date is on or after go-live and which is delivered by the final day gets a
 ``payout_mid`` in a sequence that runs between the two dates, but not in a single final run: "no
-mid-development notice is issued for a mission already delivered", and the delivery notice pays
-the whole (CHARTER.md §2). So the sequence may hold an extra *issued* ``payout_mid`` exactly
-there (never a historical one), its delivery notice then pays the balance, and what the member is
-paid for the mission is the same. Everything else about money must be equal. Likewise the
-sequence may hold letters a single late run no longer sends (renewals, non-renewals, reminders
-past their deadline), so for letters only "single ⊆ sequence" and the listed extras are asked.
+mid-development notice is issued for a mission already delivered", the delivery notice pays the
+whole (art. 4). So the sequence may hold an extra *issued* ``payout_mid`` exactly there (never a
+historical one, never for a mission the single run does not deliver); its delivery notice then
+pays the balance, and what the member is paid for the mission is the same. Everything else about
+money must be equal. Likewise the sequence may hold letters a single late run no longer sends,
+so for letters only "single ⊆ sequence" and the listed extras are asked.
 
-With edits (``test_staff_edits``): between runs the staff change the data: a margin changes (up
-or down, to the cent), a mission is cancelled, a mission is marked delivered. Whatever the
-sequence, the notices of each mission delivered on the final data sum to its total commission on
-the final data (a regularisation, a negative delivery notice, included, with its alert in the
-run that issues it), and a mission cancelled after a notice raises
-``mission_cancelled_after_payout`` on the final run (and one cancelled before any does not).
-A margin edit is made only on a mission not delivered yet on that day: once the delivery notice
-is out the charter restates nothing, so "the total on the final data" only means something for
-margins that change before delivery.
+With edits (``test_staff_edits``): between runs the staff change the data: a margin changes (up,
+or down to the cent, half the time below half of what it was between the two notices), a mission
+is cancelled, a mission is marked delivered (stage Livrée, delivered that day). Whatever the
+sequence, and for the single run on the final data, the notices of each mission delivered on the
+final data sum to its total commission on the final data (a regularisation, a negative delivery
+notice, included, with its alert in the run that issues it), and a mission cancelled after a
+notice raises ``mission_cancelled_after_payout`` on the final run (one cancelled before any
+notice does not). A margin edit is made only on a mission not delivered yet on that day: once the
+delivery notice is out nothing is restated, so "the total on the final data" only means something
+for margins that change before delivery.
 
-Runs: ``make test`` runs the short profile (``SHORT``: a few dozen examples, spans up to 100
-days, well under a minute). The long profile (more examples, spans up to a whole year of daily
-runs) is for the soak or a deliberate check::
+Note: the generated margins are whole euros, so rate × margin is exact to the cent and only the
+halves, the contributions and the edited margins (to the cent) exercise the rounding.
+
+Runs: ``make test`` runs the short profile (100 examples a test, spans up to 100 days: about 15 s
+here). The long profile (300 examples a test, spans up to a whole year of daily runs) is for the
+soak or a deliberate check::
 
     CAE_RUN_SCHEDULE=long .venv/bin/python -m pytest -q -m run_schedule tests/unit
 
@@ -273,7 +287,7 @@ class Due:
 
 
 def payouts_due(coop: Cooperative, go_live: date, final: date) -> dict[str, Due]:
-    """Per mission, from the charter's words (§2, §10), not its code."""
+    """Per mission, from the charter's words (art. 4, the go-live rule), not its code."""
     due = {}
     for mission in coop.missions.values():
         if mission.stage not in SIGNED_STAGES or mission.bearer_id is None:
@@ -300,7 +314,7 @@ def payouts_due(coop: Cooperative, go_live: date, final: date) -> dict[str, Due]
 
 def statements_due(coop: Cooperative, go_live: date, final: date) -> dict[str, Decimal]:
     """Contribution statements: one per entrepreneur and month from go-live's month, closed
-    before the final day, with an invoice; 10 % of a positive margin, to the cent (§1)."""
+    before the final day, with an invoice; 10 % of a positive margin, to the cent (art. 3)."""
     start = go_live.replace(day=1)
     margins: dict[str, Decimal] = defaultdict(Decimal)
     for invoice in coop.invoices or []:
@@ -444,7 +458,7 @@ def _out_on_final_day(single: Runs, coop: Cooperative) -> set[str]:
 
 def _explained_extra_letter(key: str, single: Ledger, out: set[str]) -> bool:
     """A letter the sequence holds and the single run does not, where the charter has a late
-    run send less (§5, §6, §7, and "who the rules apply to")."""
+    run send less (art. 2, 7, 10, and members who left are out of the membership rules)."""
     kind, member, *rest = key.split(":")
     if kind == "sponsorship_end":
         # the godchild has left by the final day: out of the sponsorship rules
@@ -485,7 +499,7 @@ def test_static_data(schedule: Schedule) -> None:
         entry = seq_money[key]
         mission = coop.missions[entry.mission_id or ""]
         # the one allowed difference: an issued mid-development notice for a mission
-        # delivered by the final day, whose single delivery notice pays the whole (§2)
+        # delivered by the final day, whose single delivery notice pays the whole (art. 4)
         allowed = (
             entry.kind == "payout_mid"
             and entry.status is LedgerStatus.SENT
