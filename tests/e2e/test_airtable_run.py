@@ -16,12 +16,12 @@ import pytest
 
 from cae.config import Config
 from cae.defaults import EXAMPLE_DIR
+from emulators.airtable import AirtableEmulator
+from emulators.airtable_minimum import minimum_requests as shared_minimum
 from flows.daily import daily
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
-from tests.airtable_minimum import minimum_requests as shared_minimum
 from tests.e2e.test_example_run import RUN_1, RUN_2, assert_matches
-from tests.emulators.airtable import AirtableEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 
@@ -73,7 +73,7 @@ def named(summary: dict, emulator: AirtableEmulator) -> dict:
 
 
 def minimum_requests(emulator: AirtableEmulator, summary: dict, statuses: int, before: dict) -> int:
-    """DATA-MODEL.md's minimum (``tests/airtable_minimum.py``): every table read, then three
+    """DATA-MODEL.md's minimum (``emulators/airtable_minimum.py``): every table read, then three
     write phases: claim (upsert) and mark sent (update) of each document, and Membres.Statut."""
     kinds = Counter(
         "Versements" if d["kind"] in PAYOUTS else "Courriers" for d in summary["documents"]

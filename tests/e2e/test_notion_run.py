@@ -21,6 +21,7 @@ import pytest
 
 from cae.config import NOTION_TABLES, Config
 from cae.defaults import EXAMPLE_DIR
+from emulators.notion import NotionEmulator
 from flows.daily import daily
 from flows.targeted import targeted
 from integrations.notion import NotionClient, NotionSettings, page_title, plain_value
@@ -28,7 +29,6 @@ from integrations.notion_init import InitReport, init_workspace
 from tests.e2e.test_airtable_run import LEDGER_TABLES, PAYOUTS
 from tests.e2e.test_example_run import RUN_1, RUN_2, assert_matches
 from tests.e2e.test_targeted_run import MISSION
-from tests.emulators.notion import NotionEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 

@@ -7,11 +7,11 @@ from datetime import date
 import pytest
 
 from cae.defaults import EXAMPLE_DIR
+from emulators.airtable import AirtableEmulator
 from flows.daily import daily
 from flows.targeted import targeted
 from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, build_example_base, environment
 from tests.e2e.test_example_run import RUN_1
-from tests.emulators.airtable import AirtableEmulator
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 

@@ -23,7 +23,7 @@ from pyairtable import Api, retry_strategy
 from pyairtable.formulas import match
 from pyairtable.models import WebhookNotification
 
-from tests.emulators.airtable import AirtableEmulator
+from emulators.airtable import AirtableEmulator
 
 TOKEN = "patTEST"
 BASE = "appTEST"

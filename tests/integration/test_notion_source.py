@@ -17,6 +17,7 @@ import pytest
 
 from cae.config import Config
 from charter.model import LedgerStatus
+from emulators.notion import INLINE_RELATION_LIMIT, NotionEmulator
 from integrations.ledger import LedgerRow
 from integrations.notion import (
     NotionClient,
@@ -29,7 +30,6 @@ from integrations.notion import (
 from integrations.notion_init import init_workspace
 from integrations.notion_ledger import NotionLedger
 from integrations.schema import FieldSpec, FieldType
-from tests.emulators.notion import INLINE_RELATION_LIMIT, NotionEmulator
 
 TOKEN = "secret_CAETEST"
 SCHEMA = Config().schema

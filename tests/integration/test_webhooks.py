@@ -42,8 +42,8 @@ from cae.webhooks import (
     ReceiverConfig,
     create_app,
 )
+from emulators.airtable import AirtableEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
-from tests.emulators.airtable import AirtableEmulator
 from tests.smtp_server import free_port
 
 TOKEN = "patWEBHOOKTEST"

@@ -55,10 +55,10 @@ from aiosmtpd.controller import Controller
 
 from cae.config import Config
 from cae.defaults import EXAMPLE_DIR
+from emulators.airtable import AirtableEmulator, ApiRequest
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
 from tests.e2e.test_airtable_run import INPUT_TABLES, LEDGER_TABLES
-from tests.emulators.airtable import AirtableEmulator, ApiRequest
 from tests.smtp_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

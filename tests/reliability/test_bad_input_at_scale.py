@@ -293,11 +293,11 @@ def test_a_spoiled_airtable_base_is_reported_once_and_every_valid_record_process
     from dataclasses import replace
 
     from cae.defaults import EXAMPLE_DIR
+    from emulators.airtable import AirtableEmulator
     from flows.daily import daily
     from integrations.airtable import AirtableClient, AirtableSettings
     from integrations.airtable_init import init_base
     from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, environment
-    from tests.emulators.airtable import AirtableEmulator
 
     with AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator:
         settings = AirtableSettings.from_environment(env=environment(emulator))

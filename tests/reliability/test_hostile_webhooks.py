@@ -49,8 +49,8 @@ from cae.webhooks import (
     create_app,
     prefect_launcher,
 )
+from emulators.airtable import AirtableEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
-from tests.emulators.airtable import AirtableEmulator
 from tests.smtp_server import free_port
 
 TOKEN, BASE = "patHOSTILEWEBHOOKS", "appHOSTILEHOOKS"
