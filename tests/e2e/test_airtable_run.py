@@ -9,55 +9,26 @@ DATA-MODEL.md allows.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from cae.config import Config
-from cae.defaults import EXAMPLE_DIR
 from emulators.airtable import AirtableEmulator
 from emulators.airtable_minimum import minimum_requests as shared_minimum
 from flows.daily import daily
-from integrations.airtable import AirtableClient, AirtableSettings
-from integrations.airtable_init import init_base
-from tests.e2e.test_example_run import RUN_1, RUN_2, assert_matches
+from tests.support.airtable_example import (
+    BASE,
+    INPUT_TABLES,
+    LEDGER_TABLES,
+    PAYOUTS,
+    PENALTY,
+    TOKEN,
+    build_example_base,
+    environment,
+)
+from tests.support.example_runs import RUN_1, RUN_2, assert_matches
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
-
-TOKEN, BASE = "patCAETEST", "appCAETEST"
-PENALTY = 0.5  # seconds: the emulator's penalty and the client's wait, shortened together
-INPUT_TABLES = [
-    "Membres",
-    "Missions",
-    "Factures",
-    "Plénières",
-    "Présences",
-    "Bénévolat",
-    "Ateliers",
-]
-LEDGER_TABLES = ["Versements", "Courriers"]
-PAYOUTS = {"payout_mid", "payout_delivery"}
-
-
-def environment(emulator: AirtableEmulator, base: str = BASE) -> dict[str, str]:
-    return {
-        "AIRTABLE_TOKEN": TOKEN,
-        "AIRTABLE_BASE_ID": base,
-        "AIRTABLE_ENDPOINT_URL": emulator.url,
-        "CAE_AIRTABLE_PENALTY_SECONDS": str(PENALTY),
-    }
-
-
-def build_example_base(emulator: AirtableEmulator, base: str = BASE) -> None:
-    """What ``cae airtable init --with-example`` does, with the rate limit lifted for speed."""
-    settings = AirtableSettings.from_environment(env=environment(emulator, base))
-    limit, emulator.rate_limit = emulator.rate_limit, None
-    init_base(
-        AirtableClient(replace(settings, requests_per_second=1000)), Config().schema, EXAMPLE_DIR
-    )
-    emulator.rate_limit = limit
-    emulator.reset_counts()
 
 
 def named(summary: dict, emulator: AirtableEmulator) -> dict:

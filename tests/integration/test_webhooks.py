@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import stat
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -44,7 +41,7 @@ from cae.webhooks import (
 )
 from emulators.airtable import AirtableEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
-from tests.smtp_server import free_port
+from tests.support.loopback import ServedApp, free_port
 
 TOKEN = "patWEBHOOKTEST"
 BASE = "appWEBHOOKS"
@@ -131,26 +128,8 @@ def post(client: TestClient, path: str, body: bytes, **headers: str) -> httpx.Re
     return client.post(path, content=body, headers={"Content-Type": "application/json", **headers})
 
 
-class Receiver:
-    """The app served by uvicorn on 127.0.0.1:``port``, in a thread."""
-
-    def __init__(self, app: FastAPI, port: int) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.url = f"http://127.0.0.1:{port}"
-        self._thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self._thread.start()
-        deadline = time.monotonic() + 5
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self._thread.join(timeout=5)
+class Receiver(ServedApp):
+    """The receiver served by uvicorn, with a way to wait for its reading of Airtable."""
 
     def settle(self) -> None:
         """Wait for the background reading of Airtable payloads to finish."""

@@ -58,8 +58,8 @@ from cae.defaults import EXAMPLE_DIR
 from emulators.airtable import AirtableEmulator, ApiRequest
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
-from tests.e2e.test_airtable_run import INPUT_TABLES, LEDGER_TABLES
-from tests.smtp_server import free_port
+from tests.support.airtable_example import INPUT_TABLES, LEDGER_TABLES
+from tests.support.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ORACLE = ROOT / "tests" / "e2e" / "expected_example.json"

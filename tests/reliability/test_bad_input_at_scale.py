@@ -297,7 +297,7 @@ def test_a_spoiled_airtable_base_is_reported_once_and_every_valid_record_process
     from flows.daily import daily
     from integrations.airtable import AirtableClient, AirtableSettings
     from integrations.airtable_init import init_base
-    from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, environment
+    from tests.support.airtable_example import BASE, PENALTY, TOKEN, environment
 
     with AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator:
         settings = AirtableSettings.from_environment(env=environment(emulator))

@@ -23,7 +23,6 @@ import hmac
 import itertools
 import json
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -32,8 +31,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -51,7 +48,7 @@ from cae.webhooks import (
 )
 from emulators.airtable import AirtableEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
-from tests.smtp_server import free_port
+from tests.support.loopback import ServedApp
 
 TOKEN, BASE = "patHOSTILEWEBHOOKS", "appHOSTILEHOOKS"
 GENERIC_SECRET = "generic-hostile-secret-4e9d2b"
@@ -535,26 +532,8 @@ def test_replays_through_prefect_start_one_flow_run_per_event(
 # ---- slow and lying clients, over a real socket ----------------------------------------------
 
 
-class Served:
-    """The app served by uvicorn on 127.0.0.1, in a thread."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+class Served(ServedApp):
+    """The receiver served by uvicorn, with health checks and raw sockets counted in ``TRIED``."""
 
     def healthy(self) -> bool:
         TRIED["health checks beside slow clients"] += 1

@@ -7,7 +7,6 @@ transaction until released, so a test can kill a sending process at that exact p
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from email.policy import default
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.support.loopback import free_port
 
 
 @dataclass
@@ -68,12 +69,6 @@ class Recorder:
     def by_key(self, key: str) -> Received:
         (found,) = [r for r in self.received if r.key == key]
         return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class SmtpServer:
