@@ -26,7 +26,7 @@ from tests.support.airtable_example import (
     build_example_base,
     environment,
 )
-from tests.support.example_runs import RUN_1, RUN_2, assert_matches
+from tests.support.example_runs import RUN_1, RUN_2, assert_matches, ledger_rows
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 
@@ -96,18 +96,14 @@ def airtable_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_airtable_run_issues_what_the_local_run_issues(airtable_runs):
-    assert airtable_runs["first"]["source"] == "airtable"
-    assert_matches(RUN_1, airtable_runs["first"])
+    assert_matches(RUN_1, airtable_runs["first"], source="airtable")
 
 
 def test_ledger_rows_land_in_versements_and_courriers(airtable_runs):
-    ledger = airtable_runs["ledger"]
-    kinds = Counter(d["kind"] for d in airtable_runs["first"]["documents"])
-    assert len(ledger["Versements"]) == kinds["payout_mid"] + kinds["payout_delivery"]
-    assert len(ledger["Courriers"]) == sum(kinds.values()) - len(ledger["Versements"])
-    rows = ledger["Versements"] + ledger["Courriers"]
+    rows = ledger_rows(airtable_runs)
     assert {r["fields"]["Statut"] for r in rows} == {"sent"}
     assert all(r["fields"]["Membre"] and r["fields"]["Émis le"] == "2026-11-26" for r in rows)
+    ledger = airtable_runs["ledger"]
     (mid,) = [
         r
         for r in ledger["Versements"]

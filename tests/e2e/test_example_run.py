@@ -76,12 +76,8 @@ def test_payout_pdf_reads_back_with_its_figures(example):
     pdf = next(f for f in notice["files"] if f.endswith(".pdf"))
     text = " ".join(page.extract_text() for page in PdfReader(example["out"] / pdf).pages)
     flat = " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
-    assert "Objet : Avis de versement" in flat
-    assert "750,00 €" in flat
-    assert "10 000,00 €" in flat
-    assert "15 %" in flat
-    assert "26 novembre 2026" in flat
-    assert "Aïcha Benali" in flat
+    stated = ["Objet : Avis de versement", "750,00 €", "10 000,00 €", "15 %", "26 novembre 2026"]
+    assert [phrase for phrase in [*stated, "Aïcha Benali"] if phrase not in flat] == []
 
 
 def test_run_summary_is_written_in_the_documented_shape(example):

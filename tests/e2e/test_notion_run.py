@@ -23,7 +23,7 @@ from flows.daily import daily
 from flows.targeted import targeted
 from integrations.notion import page_title, plain_value
 from tests.support.airtable_example import LEDGER_TABLES, PAYOUTS
-from tests.support.example_runs import MISSION, RUN_1, RUN_2, assert_matches
+from tests.support.example_runs import MISSION, RUN_1, RUN_2, assert_matches, ledger_rows
 from tests.support.notion_example import FAST, TOKEN, build_workspace, environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
@@ -75,16 +75,12 @@ def notion_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def test_notion_run_issues_what_the_local_run_issues(notion_runs):
-    assert notion_runs["first"]["source"] == "notion"
-    assert_matches(RUN_1, notion_runs["first"])
+    assert_matches(RUN_1, notion_runs["first"], source="notion")
 
 
 def test_ledger_rows_land_in_versements_and_courriers(notion_runs):
     ledger = notion_runs["ledger"]
-    kinds = Counter(d["kind"] for d in notion_runs["first"]["documents"])
-    assert len(ledger["Versements"]) == kinds["payout_mid"] + kinds["payout_delivery"]
-    assert len(ledger["Courriers"]) == sum(kinds.values()) - len(ledger["Versements"])
-    rows = ledger["Versements"] + ledger["Courriers"]
+    rows = ledger_rows(notion_runs)
     assert {r["Statut"] for r in rows} == {"sent"}
     assert all(r["Membre"] and r["Émis le"] == "2026-11-26" and r["Document"] for r in rows)
     assert all(json.loads(r["Détails"])["key"] == r["Clé"] for r in rows)

@@ -27,6 +27,8 @@ from charter.params import CharterParams
 from integrations.mail import build_message
 from tests.support.letter_cases import AS_OF, CAMILLE, CASES, COOP, KINDS, Case
 
+ONE_WEEK_NOTICE = {"notice_days": 7, "notice_months": None}  # in the trial period
+
 
 def squash(text: str) -> str:
     """Collapse every run of whitespace, no-break spaces included, to one space."""
@@ -211,8 +213,7 @@ def test_resignation_in_trial_states_one_week_notice(renderer):
         channel=Channel.EMAIL,
         in_trial=True,
         effective_on=date(2026, 11, 27),
-        notice_days=7,
-        notice_months=None,
+        **ONE_WEEK_NOTICE,
         received_on=date(2026, 11, 20),
     )
     text = visible(render(renderer, case).html)
@@ -228,8 +229,7 @@ def test_non_renewal_at_the_end_of_trial_states_one_week_delay(renderer):
         renewal_on=date(2026, 12, 1),
         notify_by=date(2026, 11, 24),
         trial_end=True,
-        notice_days=7,
-        notice_months=None,
+        **ONE_WEEK_NOTICE,
         last_day=date(2026, 11, 30),
     )
     text = visible(render(renderer, case).html)

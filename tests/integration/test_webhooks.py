@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import logging
 import os
@@ -34,13 +33,12 @@ from cae.airtable_webhooks import (
 from cae.webhooks import (
     AirtableWebhookConfig,
     FileCursorStore,
-    FileTokenStore,
-    NotionWebhookConfig,
     ReceiverConfig,
     create_app,
 )
 from emulators.airtable import AirtableEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
+from tests.support import webhook_senders
 from tests.support.loopback import ServedApp, free_port
 
 TOKEN = "patWEBHOOKTEST"
@@ -83,11 +81,11 @@ def recorder(launches: list[Launch]):
 
 
 def airtable_mac(body: bytes, secret: str = MAC_SECRET) -> str:
-    return "hmac-sha256=" + hmac.new(base64.b64decode(secret), body, hashlib.sha256).hexdigest()
+    return webhook_senders.airtable_mac(body, secret)
 
 
 def notion_signature(body: bytes, token: str = NOTION_TOKEN) -> str:
-    return "sha256=" + hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+    return webhook_senders.notion_signature(body, token)
 
 
 def notion_event(event_id: str, parent: str, kind: str = "page.properties_updated") -> bytes:
@@ -106,16 +104,9 @@ def notion_event(event_id: str, parent: str, kind: str = "page.properties_update
 def receiver_config(tmp_path: Path, **changes: Any) -> ReceiverConfig:
     """All three senders; the Airtable base is never reached (nothing is validly signed)."""
     settings = AirtableSettings(base_id=BASE, token=TOKEN, endpoint_url="http://127.0.0.1:9")
-    options: dict[str, Any] = {
-        "airtable": AirtableWebhookConfig("achWEBHOOK000001", MAC_SECRET, settings),
-        "notion": NotionWebhookConfig(
-            FileTokenStore(tmp_path / "notion-token"), MISSIONS_SOURCE, MEMBERS_SOURCE
-        ),
-        "generic_secret": GENERIC_SECRET,
-        "cursor_store": FileCursorStore(tmp_path / "cursors.json"),
-        **changes,
-    }
-    return ReceiverConfig(**options)
+    airtable = AirtableWebhookConfig("achWEBHOOK000001", MAC_SECRET, settings)
+    sources = (MISSIONS_SOURCE, MEMBERS_SOURCE)
+    return webhook_senders.all_senders(tmp_path, airtable, sources, GENERIC_SECRET, **changes)
 
 
 @pytest.fixture

@@ -18,8 +18,6 @@ were tried.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import itertools
 import json
 import socket
@@ -39,15 +37,13 @@ from prefect import flow
 from cae.airtable_webhooks import create_webhook
 from cae.webhooks import (
     AirtableWebhookConfig,
-    FileCursorStore,
-    FileTokenStore,
-    NotionWebhookConfig,
     ReceiverConfig,
     create_app,
     prefect_launcher,
 )
 from emulators.airtable import AirtableEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
+from tests.support import webhook_senders
 from tests.support.loopback import ServedApp
 
 TOKEN, BASE = "patHOSTILEWEBHOOKS", "appHOSTILEHOOKS"
@@ -93,17 +89,18 @@ class Hooks:
             AirtableClient(self.settings), "http://127.0.0.1:9/webhooks/airtable", ["Missions"]
         )
         self.webhook_id, self.mac_secret = created.webhook_id, created.mac_secret_base64
-        self.tokens = FileTokenStore(tmp / "notion-token")
-        self.tokens.set(NOTION_TOKEN)
         self.launches: list[Launch] = []
-        self.config = ReceiverConfig(
-            airtable=AirtableWebhookConfig(self.webhook_id, self.mac_secret, self.settings),
-            notion=NotionWebhookConfig(self.tokens, MISSIONS_SOURCE, MEMBERS_SOURCE),
-            generic_secret=GENERIC_SECRET,
-            cursor_store=FileCursorStore(tmp / "cursors.json"),
+        self.config = webhook_senders.all_senders(
+            tmp,
+            AirtableWebhookConfig(self.webhook_id, self.mac_secret, self.settings),
+            (MISSIONS_SOURCE, MEMBERS_SOURCE),
+            GENERIC_SECRET,
             max_body_bytes=LIMIT,
             body_timeout_seconds=BODY_TIMEOUT,
         )
+        assert self.config.notion is not None
+        self.tokens = self.config.notion.tokens
+        self.tokens.set(NOTION_TOKEN)
         self.app = create_app(self.config, launch or self._record)
         self.serial = itertools.count(1)
 
@@ -127,8 +124,7 @@ class Hooks:
         ).encode()
 
     def airtable_signature(self, body: bytes, secret: str | None = None) -> str:
-        key = base64.b64decode(secret or self.mac_secret)
-        return "hmac-sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+        return webhook_senders.airtable_mac(body, secret or self.mac_secret)
 
     def notion_event(self) -> bytes:
         return json.dumps(
@@ -143,7 +139,7 @@ class Hooks:
 
     @staticmethod
     def notion_signature(body: bytes, token: str = NOTION_TOKEN) -> str:
-        return "sha256=" + hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+        return webhook_senders.notion_signature(body, token)
 
     def generic_call(self) -> bytes:
         return json.dumps(

@@ -18,7 +18,8 @@ RUN_1, RUN_2 = EXPECTED["runs"]
 MISSION = "Refonte intranet Mairie de Montreuil"  # the mission the targeted runs are about
 
 
-def _same(expected: str | bool | int, actual: object) -> bool:
+def same_value(expected: object, actual: object) -> bool:
+    """Equal, figures compared as decimals ("750.00" is "750.0")."""
     if isinstance(expected, str) and isinstance(actual, str):
         try:
             return Decimal(expected) == Decimal(actual)
@@ -27,7 +28,11 @@ def _same(expected: str | bool | int, actual: object) -> bool:
     return expected == actual
 
 
-def assert_matches(expected_run: dict, summary: dict) -> None:
+def assert_matches(expected_run: dict, summary: dict, *, source: str | None = None) -> None:
+    """The run's summary issues, alerts and reports what the hand computation says (and read
+    ``source``, when given)."""
+    if source is not None:
+        assert summary["source"] == source
     assert summary["as_of"] == expected_run["as_of"]
     documents = {d["key"]: d for d in summary["documents"]}
     expected_docs = {d["key"]: d for d in expected_run["documents"]}
@@ -35,7 +40,7 @@ def assert_matches(expected_run: dict, summary: dict) -> None:
     for key, expected in expected_docs.items():
         for name, value in expected.items():
             if name != "why":
-                assert _same(value, documents[key].get(name)), (key, name, documents[key])
+                assert same_value(value, documents[key].get(name)), (key, name, documents[key])
     for absent in expected_run["not_issued"]:
         assert absent["key"] not in documents, absent["why"]
 
@@ -62,3 +67,13 @@ def assert_matches(expected_run: dict, summary: dict) -> None:
     assert {error_key(e) for e in summary["errors"]} == {
         error_key(e) for e in expected_run["errors"]
     }
+
+
+def ledger_rows(runs: dict) -> list:
+    """Check the first run's ledger (``runs["ledger"]``) holds its payouts in Versements and its
+    other letters in Courriers; return the rows of both."""
+    ledger = runs["ledger"]
+    kinds = Counter(d["kind"] for d in runs["first"]["documents"])
+    assert len(ledger["Versements"]) == kinds["payout_mid"] + kinds["payout_delivery"]
+    assert len(ledger["Courriers"]) == sum(kinds.values()) - len(ledger["Versements"])
+    return ledger["Versements"] + ledger["Courriers"]

@@ -71,6 +71,15 @@ class Recorder:
         return found
 
 
+def smtp_environment(port: int) -> dict[str, str]:
+    """What a run needs to send through a plain SMTP server on 127.0.0.1:``port``."""
+    return {
+        "CAE_SMTP_HOST": "127.0.0.1",
+        "CAE_SMTP_PORT": str(port),
+        "CAE_SMTP_SECURITY": "INSECURE",
+    }
+
+
 class SmtpServer:
     """``with SmtpServer() as smtp: …`` — listens on 127.0.0.1:``smtp.port``."""
 
@@ -101,8 +110,4 @@ class SmtpServer:
         self._controller.stop()
 
     def environment(self) -> dict[str, str]:
-        return {
-            "CAE_SMTP_HOST": "127.0.0.1",
-            "CAE_SMTP_PORT": str(self.port),
-            "CAE_SMTP_SECURITY": "INSECURE",
-        }
+        return smtp_environment(self.port)
