@@ -65,7 +65,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
 from emulators.airtable_formula import (
     FormulaError,
@@ -74,7 +74,7 @@ from emulators.airtable_formula import (
     referenced_fields,
     truthy,
 )
-from emulators.loopback import Fault, LoopbackEmulator, Outcome, post_webhook
+from emulators.loopback import Call, Fault, LoopbackEmulator, Outcome, post_webhook
 
 MAX_PAGE_SIZE = 100
 MAX_RECORDS_PER_REQUEST = 10
@@ -833,52 +833,39 @@ class AirtableEmulator(LoopbackEmulator[ApiRequest]):
 
     # ---- request handling ----------------------------------------------------------------
 
-    def _handle(self, method: str, target: str, headers: Any, raw_body: bytes) -> Outcome:
-        path, _, query_string = target.partition("?")
-        query = parse_qs(query_string, keep_blank_values=True)
-        segments = [unquote(s) for s in path.split("/")[1:]]
-        body: Any = None
-        body_error = False
-        if raw_body:
-            try:
-                body = json.loads(raw_body)
-            except ValueError:
-                body_error = True
-        with self._lock:
-            route = _route(method, segments, body)
-            request = ApiRequest(
-                method=method,
-                path=unquote(path),
-                base=route.base,
-                table=self._table_label(route, body),
-                operation=route.operation,
-                query=query,
-                body=body,
-                record_count=_sent_records(route.operation, body, query),
-                timestamp=time.time(),
+    def _request(self, call: Call) -> tuple[ApiRequest, _Route]:
+        segments = [unquote(s) for s in call.path.split("/")[1:]]
+        route = _route(call.method, segments, call.body)
+        request = ApiRequest(
+            method=call.method,
+            path=unquote(call.path),
+            base=route.base,
+            table=self._table_label(route, call.body),
+            operation=route.operation,
+            query=call.query,
+            body=call.body,
+            record_count=_sent_records(route.operation, call.body, call.query),
+            timestamp=time.time(),
+        )
+        return request, route
+
+    def _answer(self, request: ApiRequest, route: _Route, call: Call) -> Outcome:
+        try:
+            if len(self._url or "") + len(call.target) > MAX_URL_LENGTH:
+                raise _error(414, "URL_TOO_LONG", "The URL exceeds 16,000 characters")
+            if call.body_error:
+                raise _error(400, "INVALID_REQUEST_BODY", "Could not parse request body")
+            status, payload = self._dispatch(route, call.headers, call.query, call.body)
+        except ApiError as error:
+            status, payload = error.status, error.body
+        except Exception:  # a bug here must fail the test loudly, not hang the client
+            status, payload = (
+                500,
+                {"error": {"type": "EMULATOR_BUG", "message": traceback.format_exc()}},
             )
-            outcome = self._pre_fault(request)
-            if outcome is None:
-                try:
-                    if len(self._url or "") + len(target) > MAX_URL_LENGTH:
-                        raise _error(414, "URL_TOO_LONG", "The URL exceeds 16,000 characters")
-                    if body_error:
-                        raise _error(400, "INVALID_REQUEST_BODY", "Could not parse request body")
-                    status, payload = self._dispatch(route, headers, query, body)
-                except ApiError as error:
-                    status, payload = error.status, error.body
-                except Exception:  # a bug here must fail the test loudly, not hang the client
-                    status, payload = (
-                        500,
-                        {"error": {"type": "EMULATOR_BUG", "message": traceback.format_exc()}},
-                    )
-                outcome = Outcome(status, payload)
-                if route.operation == "list" and status == 200:
-                    request.record_count = len(payload["records"])
-                self._post_fault(request, outcome)
-            request.status = None if outcome.disconnect else outcome.status
-            self._log.append(request)
-        return outcome
+        if route.operation == "list" and status == 200:
+            request.record_count = len(payload["records"])
+        return Outcome(status, payload)
 
     def _table_label(self, route: _Route, body: Any) -> str | None:
         if route.operation == "create_table" and isinstance(body, dict):

@@ -1,8 +1,8 @@
 """The part every emulator shares: a fault-injecting HTTP server on 127.0.0.1 with a request log.
 
-An emulator subclasses ``LoopbackEmulator`` and writes one method, ``_handle(method, target,
-headers, raw_body) -> Outcome``, that logs the request and answers it (calling ``_pre_fault``
-before doing anything and ``_post_fault`` after). This module gives it:
+An emulator subclasses ``LoopbackEmulator`` and writes two methods: ``_request(call)``, the log
+entry for a ``Call``, and ``_answer(request, context, call) -> Outcome``, what the service does
+with it. This module gives it:
 
 - the lifecycle: ``start``/``stop``, use as a context manager, ``url``;
 - fault injection: ``inject_delay``, ``inject_disconnect``, ``clear_faults`` (each emulator adds
@@ -29,6 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Generic, Self, TypeVar
+from urllib.parse import parse_qs
 
 Request = TypeVar("Request")
 
@@ -56,6 +57,19 @@ class Outcome:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     disconnect: bool = False
+
+
+@dataclass
+class Call:
+    """One HTTP request as it arrived: the target split into path and query, the body parsed."""
+
+    method: str
+    target: str  # path and query string, as sent
+    path: str  # still percent-encoded
+    query: dict[str, list[str]]
+    headers: Any
+    body: Any = None  # the JSON body, None without one
+    body_error: bool = False  # a body was sent but is not JSON
 
 
 class LoopbackEmulator(Generic[Request]):
@@ -187,9 +201,35 @@ class LoopbackEmulator(Generic[Request]):
         with self._lock:
             self._log.clear()
 
-    # -- the one method an emulator writes -------------------------------------------------
+    # -- request handling: the two methods an emulator writes -------------------------------
 
     def _handle(self, method: str, target: str, headers: Any, raw_body: bytes) -> Outcome:
+        """Log the request and answer it: with a fault injected before processing, or with the
+        service's answer (``_answer``), then with a fault injected after."""
+        path, _, query_string = target.partition("?")
+        call = Call(method, target, path, parse_qs(query_string, keep_blank_values=True), headers)
+        if raw_body:
+            try:
+                call.body = json.loads(raw_body)
+            except ValueError:
+                call.body_error = True
+        with self._lock:
+            request, context = self._request(call)
+            outcome = self._pre_fault(request)
+            if outcome is None:
+                outcome = self._answer(request, context, call)
+                self._post_fault(request, outcome)
+            request.status = None if outcome.disconnect else outcome.status  # type: ignore[attr-defined]
+            self._log.append(request)
+        return outcome
+
+    def _request(self, call: Call) -> tuple[Request, Any]:
+        """The log entry for a call, and what ``_answer`` needs of it (its route, say)."""
+        raise NotImplementedError
+
+    def _answer(self, request: Request, context: Any, call: Call) -> Outcome:
+        """Process the call as the service does, errors included; ``request`` may be completed
+        with what the answer holds."""
         raise NotImplementedError
 
 

@@ -105,9 +105,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import quote, unquote
 
-from emulators.loopback import Fault, LoopbackEmulator, Outcome, post_webhook
+from emulators.loopback import Call, Fault, LoopbackEmulator, Outcome, post_webhook
 
 API_VERSION = "2025-09-03"
 MAX_PAGE_SIZE = 100
@@ -903,49 +903,39 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
 
     # ---- request handling ----------------------------------------------------------------
 
-    def _handle(self, method: str, target: str, headers: Any, raw_body: bytes) -> Outcome:
-        path, _, query_string = target.partition("?")
-        query = parse_qs(query_string, keep_blank_values=True)
-        body: Any = None
-        body_error = False
-        if raw_body:
-            try:
-                body = json.loads(raw_body)
-            except ValueError:
-                body_error = True
-        with self._lock:
-            route = _route(method, path)
-            request = NotionRequest(
-                method=method,
-                path=unquote(path),
-                operation=route.operation,
-                query=query,
-                body=body,
-                timestamp=time.time(),
+    def _request(self, call: Call) -> tuple[NotionRequest, tuple[_Route, str]]:
+        route = _route(call.method, call.path)
+        request = NotionRequest(
+            method=call.method,
+            path=unquote(call.path),
+            operation=route.operation,
+            query=call.query,
+            body=call.body,
+            timestamp=time.time(),
+        )
+        self._attribute(request, route, call.body)
+        return request, (route, self._new_id())
+
+    def _answer(self, request: NotionRequest, context: tuple[_Route, str], call: Call) -> Outcome:
+        route, request_id = context
+        try:
+            status, payload = self._dispatch(
+                route, call.headers, call.query, call.body, call.body_error
             )
-            self._attribute(request, route, body)
-            request_id = self._new_id()
-            outcome = self._pre_fault(request)
-            if outcome is None:
-                try:
-                    status, payload = self._dispatch(route, headers, query, body, body_error)
-                    if isinstance(payload, dict) and payload.get("object") == "list":
-                        payload["request_id"] = request_id
-                        request.result_count = len(payload["results"])
-                    outcome = Outcome(status, payload)
-                    self._attribute_result(request, payload)
-                except ApiError as error:
-                    outcome = Outcome(error.status, error.body(request_id), dict(error.headers))
-                except Exception:  # a bug here must fail the test loudly, not hang the client
-                    outcome = Outcome(
-                        500,
-                        ApiError(
-                            500, "internal_server_error", "Emulator bug:\n" + traceback.format_exc()
-                        ).body(request_id),
-                    )
-                self._post_fault(request, outcome)
-            request.status = None if outcome.disconnect else outcome.status
-            self._log.append(request)
+            if isinstance(payload, dict) and payload.get("object") == "list":
+                payload["request_id"] = request_id
+                request.result_count = len(payload["results"])
+            outcome = Outcome(status, payload)
+            self._attribute_result(request, payload)
+        except ApiError as error:
+            outcome = Outcome(error.status, error.body(request_id), dict(error.headers))
+        except Exception:  # a bug here must fail the test loudly, not hang the client
+            outcome = Outcome(
+                500,
+                ApiError(
+                    500, "internal_server_error", "Emulator bug:\n" + traceback.format_exc()
+                ).body(request_id),
+            )
         return outcome
 
     def _dispatch(
