@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 AS_OF ?= 2026-11-26
 OUT ?= outbox
 
-.PHONY: install run run-later test lint
+.PHONY: install run run-later test test-fast lint
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -24,6 +24,10 @@ run-later: install
 
 test: install
 	$(PY) -m pytest -q
+
+## Everything but the end-to-end tests (no Prefect server): under 2 minutes.
+test-fast: install
+	$(PY) -m pytest -q -m "not e2e"
 
 lint: install
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy

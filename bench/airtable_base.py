@@ -12,13 +12,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from emulators.airtable import AirtableEmulator
+from emulators.airtable_minimum import minimum_requests
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import _fields, init_base
 from integrations.ledger_fields import LETTERS, PAYOUT_KINDS, PAYOUTS
 from integrations.schema import Schema
 from integrations.workbook import LocalWorkbook
-from tests.airtable_minimum import minimum_requests
-from tests.emulators.airtable import AirtableEmulator
 
 TOKEN, BASE = "patCAEBENCH", "appCAEBENCH"
 LEDGER_TABLES = (PAYOUTS, LETTERS)

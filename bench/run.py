@@ -155,7 +155,7 @@ class Bench:
             statuses,
             table_sizes,
         )
-        from tests.emulators.airtable import AirtableEmulator
+        from emulators.airtable import AirtableEmulator
 
         out = self.out / "runs" / size / "airtable"
         limit = RATE if real_limit else None
@@ -196,7 +196,7 @@ class Bench:
 
     def baseline(self, size: str, folder: Path, timed: bool) -> dict[str, Any]:
         from bench.airtable_base import BASE, TOKEN, environment, load_base
-        from tests.emulators.airtable import AirtableEmulator
+        from emulators.airtable import AirtableEmulator
 
         out = self.out / "runs" / size / "baseline"
         out.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""One real Prefect server for the whole test session (``prefect_test_harness``)."""
+"""One real Prefect server for the whole test session (``prefect_test_harness``), for the tests
+marked ``e2e`` only: ``make test-fast`` (``-m "not e2e"``) must never start it."""
 
 from __future__ import annotations
 
@@ -27,3 +28,17 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory):
         ),
     ):
         yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test that uses the Prefect server without the ``e2e`` mark."""
+    unmarked = [
+        item.nodeid
+        for item in items
+        if "prefect_server" in getattr(item, "fixturenames", ())
+        and item.get_closest_marker("e2e") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "these tests start the Prefect server but are not marked e2e: " + ", ".join(unmarked)
+        )

@@ -9,55 +9,26 @@ DATA-MODEL.md allows.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from cae.config import Config
-from cae.defaults import EXAMPLE_DIR
+from emulators.airtable import AirtableEmulator
+from emulators.airtable_minimum import minimum_requests as shared_minimum
 from flows.daily import daily
-from integrations.airtable import AirtableClient, AirtableSettings
-from integrations.airtable_init import init_base
-from tests.airtable_minimum import minimum_requests as shared_minimum
-from tests.e2e.test_example_run import RUN_1, RUN_2, assert_matches
-from tests.emulators.airtable import AirtableEmulator
+from tests.support.airtable_example import (
+    BASE,
+    INPUT_TABLES,
+    LEDGER_TABLES,
+    PAYOUTS,
+    PENALTY,
+    TOKEN,
+    build_example_base,
+    environment,
+)
+from tests.support.example_runs import RUN_1, RUN_2, assert_matches, ledger_rows
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
-
-TOKEN, BASE = "patCAETEST", "appCAETEST"
-PENALTY = 0.5  # seconds: the emulator's penalty and the client's wait, shortened together
-INPUT_TABLES = [
-    "Membres",
-    "Missions",
-    "Factures",
-    "Plénières",
-    "Présences",
-    "Bénévolat",
-    "Ateliers",
-]
-LEDGER_TABLES = ["Versements", "Courriers"]
-PAYOUTS = {"payout_mid", "payout_delivery"}
-
-
-def environment(emulator: AirtableEmulator, base: str = BASE) -> dict[str, str]:
-    return {
-        "AIRTABLE_TOKEN": TOKEN,
-        "AIRTABLE_BASE_ID": base,
-        "AIRTABLE_ENDPOINT_URL": emulator.url,
-        "CAE_AIRTABLE_PENALTY_SECONDS": str(PENALTY),
-    }
-
-
-def build_example_base(emulator: AirtableEmulator, base: str = BASE) -> None:
-    """What ``cae airtable init --with-example`` does, with the rate limit lifted for speed."""
-    settings = AirtableSettings.from_environment(env=environment(emulator, base))
-    limit, emulator.rate_limit = emulator.rate_limit, None
-    init_base(
-        AirtableClient(replace(settings, requests_per_second=1000)), Config().schema, EXAMPLE_DIR
-    )
-    emulator.rate_limit = limit
-    emulator.reset_counts()
 
 
 def named(summary: dict, emulator: AirtableEmulator) -> dict:
@@ -73,7 +44,7 @@ def named(summary: dict, emulator: AirtableEmulator) -> dict:
 
 
 def minimum_requests(emulator: AirtableEmulator, summary: dict, statuses: int, before: dict) -> int:
-    """DATA-MODEL.md's minimum (``tests/airtable_minimum.py``): every table read, then three
+    """DATA-MODEL.md's minimum (``emulators/airtable_minimum.py``): every table read, then three
     write phases: claim (upsert) and mark sent (update) of each document, and Membres.Statut."""
     kinds = Counter(
         "Versements" if d["kind"] in PAYOUTS else "Courriers" for d in summary["documents"]
@@ -125,18 +96,14 @@ def airtable_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_airtable_run_issues_what_the_local_run_issues(airtable_runs):
-    assert airtable_runs["first"]["source"] == "airtable"
-    assert_matches(RUN_1, airtable_runs["first"])
+    assert_matches(RUN_1, airtable_runs["first"], source="airtable")
 
 
 def test_ledger_rows_land_in_versements_and_courriers(airtable_runs):
-    ledger = airtable_runs["ledger"]
-    kinds = Counter(d["kind"] for d in airtable_runs["first"]["documents"])
-    assert len(ledger["Versements"]) == kinds["payout_mid"] + kinds["payout_delivery"]
-    assert len(ledger["Courriers"]) == sum(kinds.values()) - len(ledger["Versements"])
-    rows = ledger["Versements"] + ledger["Courriers"]
+    rows = ledger_rows(airtable_runs)
     assert {r["fields"]["Statut"] for r in rows} == {"sent"}
     assert all(r["fields"]["Membre"] and r["fields"]["Émis le"] == "2026-11-26" for r in rows)
+    ledger = airtable_runs["ledger"]
     (mid,) = [
         r
         for r in ledger["Versements"]

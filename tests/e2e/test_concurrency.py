@@ -18,11 +18,11 @@ import pytest
 
 from cae.defaults import EXAMPLE_DIR
 from charter.model import LedgerStatus
+from emulators.airtable import AirtableEmulator
 from integrations.ledger import SqliteLedger
-from tests.e2e.test_airtable_run import BASE, LEDGER_TABLES, build_example_base, environment
-from tests.e2e.test_example_run import RUN_1
-from tests.emulators.airtable import AirtableEmulator
-from tests.smtp_server import SmtpServer
+from tests.support.airtable_example import BASE, LEDGER_TABLES, build_example_base, environment
+from tests.support.example_runs import RUN_1
+from tests.support.smtp_server import SmtpServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 

@@ -18,7 +18,7 @@ from charter.model import LedgerStatus
 from flows.daily import daily
 from integrations.ledger import SqliteLedger
 from integrations.mail import message_id
-from tests.smtp_server import SmtpServer
+from tests.support.smtp_server import SmtpServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 

@@ -12,83 +12,21 @@ from __future__ import annotations
 import json
 import tomllib
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cae.config import NOTION_TABLES, Config
-from cae.defaults import EXAMPLE_DIR
+from cae.config import NOTION_TABLES
+from emulators.notion import NotionEmulator
 from flows.daily import daily
 from flows.targeted import targeted
-from integrations.notion import NotionClient, NotionSettings
-from integrations.notion_init import InitReport, init_workspace
 from integrations.notion_properties import page_title, plain_value
-from tests.e2e.test_airtable_run import LEDGER_TABLES, PAYOUTS
-from tests.e2e.test_example_run import RUN_1, RUN_2, assert_matches
-from tests.e2e.test_targeted_run import MISSION
-from tests.emulators.notion import NotionEmulator
+from tests.support.airtable_example import LEDGER_TABLES, PAYOUTS
+from tests.support.example_runs import MISSION, RUN_1, RUN_2, assert_matches, ledger_rows
+from tests.support.notion_example import FAST, TOKEN, build_workspace, environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
-
-TOKEN = "secret_CAETEST"
-FAST = {"CAE_NOTION_RATE": "1000"}  # for setup and where the count, not the pace, is tested
-
-
-def environment(emulator: NotionEmulator) -> dict[str, str]:
-    return {"NOTION_TOKEN": TOKEN, "NOTION_BASE_URL": emulator.url}
-
-
-@dataclass
-class Workspace:
-    emulator: NotionEmulator
-    report: InitReport
-    config: Path  # the example's cae.toml with the ids init printed
-
-    def pages(self, key: str) -> list[dict[str, Any]]:
-        return self.emulator.pages(self.report.data_sources[key])
-
-    def ledger(self) -> dict[str, list[dict[str, Any]]]:
-        """Versements and Courriers, each page's properties as plain values."""
-        return {
-            label: [
-                {name: plain_value(p) for name, p in page["properties"].items()}
-                for page in self.pages(key)
-            ]
-            for label, key in zip(LEDGER_TABLES, ("payouts", "letters"), strict=True)
-        }
-
-    def named(self, summary: dict) -> dict:
-        """The summary with page ids in keys replaced by the pages' titles, as in a CSV run."""
-        names = {p["id"]: page_title(p) for key in ("members", "missions") for p in self.pages(key)}
-        documents = [
-            {**d, "key": ":".join(names.get(part, part) for part in d["key"].split(":"))}
-            for d in summary["documents"]
-        ]
-        return {**summary, "documents": documents}
-
-    def page_id(self, key: str, title: str) -> str:
-        (found,) = [p["id"] for p in self.pages(key) if page_title(p) == title]
-        return found
-
-
-def build_workspace(
-    emulator: NotionEmulator, folder: Path, example: Path | None = EXAMPLE_DIR
-) -> Workspace:
-    """What ``cae notion init --parent … --with-example`` does, with the rate limit lifted for
-    speed; ``cae.toml`` is the example's own plus the ids init prints."""
-    parent = emulator.create_page_parent("Coopérative")
-    rate, emulator.rate = emulator.rate, None
-    settings = NotionSettings.from_environment({}, env={**environment(emulator), **FAST})
-    report = init_workspace(NotionClient(settings), Config().schema, parent, example)
-    emulator.rate = rate
-    emulator.reset_rate_limit()
-    emulator.reset_counts()
-    config = folder / "cae.toml"
-    config.write_text((EXAMPLE_DIR / "cae.toml").read_text("utf-8") + "\n" + report.toml())
-    return Workspace(emulator, report, config)
 
 
 def operations(emulator: NotionEmulator) -> Counter[str]:
@@ -137,16 +75,12 @@ def notion_runs(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 
 def test_notion_run_issues_what_the_local_run_issues(notion_runs):
-    assert notion_runs["first"]["source"] == "notion"
-    assert_matches(RUN_1, notion_runs["first"])
+    assert_matches(RUN_1, notion_runs["first"], source="notion")
 
 
 def test_ledger_rows_land_in_versements_and_courriers(notion_runs):
     ledger = notion_runs["ledger"]
-    kinds = Counter(d["kind"] for d in notion_runs["first"]["documents"])
-    assert len(ledger["Versements"]) == kinds["payout_mid"] + kinds["payout_delivery"]
-    assert len(ledger["Courriers"]) == sum(kinds.values()) - len(ledger["Versements"])
-    rows = ledger["Versements"] + ledger["Courriers"]
+    rows = ledger_rows(notion_runs)
     assert {r["Statut"] for r in rows} == {"sent"}
     assert all(r["Membre"] and r["Émis le"] == "2026-11-26" and r["Document"] for r in rows)
     assert all(json.loads(r["Détails"])["key"] == r["Clé"] for r in rows)

@@ -14,14 +14,14 @@ import requests
 
 from cae.config import Config
 from cae.webhooks.airtable_registration import create_webhook, save_webhook_secret
+from emulators.airtable import AirtableEmulator
+from emulators.notion import NotionEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
-from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, build_example_base, environment
-from tests.e2e.test_notion_run import TOKEN as NOTION_TOKEN
-from tests.e2e.test_notion_run import build_workspace
-from tests.e2e.test_notion_run import environment as notion_environment
-from tests.emulators.airtable import AirtableEmulator
-from tests.emulators.notion import NotionEmulator
-from tests.smtp_server import free_port
+from tests.support.airtable_example import BASE, PENALTY, TOKEN, build_example_base, environment
+from tests.support.loopback import free_port
+from tests.support.notion_example import TOKEN as NOTION_TOKEN
+from tests.support.notion_example import build_workspace
+from tests.support.notion_example import environment as notion_environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 

@@ -7,15 +7,13 @@ from datetime import date
 import pytest
 
 from cae.defaults import EXAMPLE_DIR
+from emulators.airtable import AirtableEmulator
 from flows.daily import daily
 from flows.targeted import targeted
-from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, build_example_base, environment
-from tests.e2e.test_example_run import RUN_1
-from tests.emulators.airtable import AirtableEmulator
+from tests.support.airtable_example import BASE, PENALTY, TOKEN, build_example_base, environment
+from tests.support.example_runs import MISSION, RUN_1
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
-
-MISSION = "Refonte intranet Mairie de Montreuil"
 
 
 def flow_run_name(state) -> str:

@@ -23,7 +23,7 @@ from pyairtable import Api, retry_strategy
 from pyairtable.formulas import match
 from pyairtable.models import WebhookNotification
 
-from tests.emulators.airtable import AirtableEmulator
+from emulators.airtable import AirtableEmulator
 
 TOKEN = "patTEST"
 BASE = "appTEST"
@@ -87,6 +87,16 @@ def api(at: AirtableEmulator) -> Api:
 def error_of(excinfo: pytest.ExceptionInfo[requests.HTTPError]) -> tuple[int, Any]:
     response = excinfo.value.response
     return response.status_code, response.json()
+
+
+def field_spec(name: str, kind: str, **options: Any) -> dict[str, Any]:
+    """A field as the create-table and create-field calls take it."""
+    return {"name": name, "type": kind, "options": options}
+
+
+def refused(status: int, kind: str, message: str) -> tuple[int, Any]:
+    """The status and body Airtable answers an error with."""
+    return status, {"error": {"type": kind, "message": message}}
 
 
 def names(records: list[dict[str, Any]]) -> set[str]:
@@ -176,9 +186,8 @@ def test_an_unknown_field_in_fields_is_a_422_naming_it(api):
     with pytest.raises(requests.HTTPError) as excinfo:
         api.table(BASE, "Membres").all(fields=["Nom", "Téléphone"])
 
-    assert error_of(excinfo) == (
-        422,
-        {"error": {"type": "UNKNOWN_FIELD_NAME", "message": 'Unknown field name: "Téléphone"'}},
+    assert error_of(excinfo) == refused(
+        422, "UNKNOWN_FIELD_NAME", 'Unknown field name: "Téléphone"'
     )
 
 
@@ -390,14 +399,10 @@ def test_an_unknown_select_option_is_refused_unless_typecast(at, api):
         table.create({"Nom": "Dominique", "Statut": "En pause"})
     table.create({"Nom": "Dominique", "Statut": "En pause"}, typecast=True)
 
-    assert error_of(excinfo) == (
+    assert error_of(excinfo) == refused(
         422,
-        {
-            "error": {
-                "type": "INVALID_MULTIPLE_CHOICE_OPTIONS",
-                "message": 'Insufficient permissions to create new select option ""En pause""',
-            }
-        },
+        "INVALID_MULTIPLE_CHOICE_OPTIONS",
+        'Insufficient permissions to create new select option ""En pause""',
     )
     statut = api.base(BASE).schema().table("Membres").field("Statut")
     assert [c.name for c in statut.options.choices][-1] == "En pause"
@@ -408,14 +413,8 @@ def test_a_link_to_a_record_that_does_not_exist_is_refused(api, members):
     with pytest.raises(requests.HTTPError) as excinfo:
         api.table(BASE, "Missions").create({"Mission": "Site", "Équipe": ["recAAAAAAAAAAAAAA"]})
 
-    assert error_of(excinfo) == (
-        422,
-        {
-            "error": {
-                "type": "ROW_DOES_NOT_EXIST",
-                "message": "Record ID recAAAAAAAAAAAAAA does not exist",
-            }
-        },
+    assert error_of(excinfo) == refused(
+        422, "ROW_DOES_NOT_EXIST", "Record ID recAAAAAAAAAAAAAA does not exist"
     )
 
 
@@ -423,14 +422,8 @@ def test_a_link_given_by_name_is_not_a_record_id(api, members):
     with pytest.raises(requests.HTTPError) as excinfo:
         api.table(BASE, "Missions").create({"Mission": "Site", "Équipe": ["Alice"]})
 
-    assert error_of(excinfo) == (
-        422,
-        {
-            "error": {
-                "type": "INVALID_VALUE_FOR_COLUMN",
-                "message": 'Value "Alice" is not a valid record ID.',
-            }
-        },
+    assert error_of(excinfo) == refused(
+        422, "INVALID_VALUE_FOR_COLUMN", 'Value "Alice" is not a valid record ID.'
     )
 
 
@@ -644,16 +637,8 @@ def test_meta_api_creates_tables_and_fields_that_the_schema_lists(at, api):
             {"name": "Email", "type": "email"},
             {"name": "Type", "type": "singleSelect", "options": {"choices": [{"name": "renewal"}]}},
             {"name": "Émis le", "type": "date", "options": {"dateFormat": {"name": "iso"}}},
-            {
-                "name": "Recommandé",
-                "type": "checkbox",
-                "options": {"icon": "check", "color": "grayBright"},
-            },
-            {
-                "name": "Membre",
-                "type": "multipleRecordLinks",
-                "options": {"linkedTableId": members_id},
-            },
+            field_spec("Recommandé", "checkbox", icon="check", color="grayBright"),
+            field_spec("Membre", "multipleRecordLinks", linkedTableId=members_id),
             {"name": "Montant", "type": "currency", "options": {"precision": 2, "symbol": "€"}},
             {"name": "Heures", "type": "number", "options": {"precision": 1}},
             {"name": "Taux", "type": "percent", "options": {"precision": 1}},

@@ -24,6 +24,19 @@ def row(key: str, status: LedgerStatus = LedgerStatus.PENDING, **fields: object)
     return LedgerRow(key=key, kind=key.split(":")[0], status=status, issued_on=AS_OF, **fields)
 
 
+def payout(mission: str, **fields: object) -> LedgerRow:
+    """The mid-mission payout of 750 € to Aïcha Benali (rec1) for ``mission`` (rec2)."""
+    return row(
+        f"payout_mid:{mission}",
+        member_id="rec1",
+        member="Aïcha Benali",
+        mission_id="rec2",
+        mission=mission,
+        amount=Decimal("750.00"),
+        **fields,
+    )
+
+
 @pytest.fixture
 def ledger(tmp_path: Path) -> SqliteLedger:
     return SqliteLedger(tmp_path / "out" / "ledger.sqlite")
@@ -64,16 +77,7 @@ def test_a_key_twice_in_one_batch_is_claimed_once(ledger: SqliteLedger) -> None:
 
 
 def test_a_claimed_row_keeps_every_field(ledger: SqliteLedger) -> None:
-    claimed = row(
-        "payout_mid:Site vitrine",
-        member_id="rec1",
-        member="Aïcha Benali",
-        mission_id="rec2",
-        mission="Site vitrine",
-        amount=Decimal("750.00"),
-        registered=True,
-        document="2026-11-26/avis.pdf",
-    )
+    claimed = payout("Site vitrine", registered=True, document="2026-11-26/avis.pdf")
     ledger.claim([claimed])
     assert ledger.rows() == [claimed]
 
@@ -155,14 +159,7 @@ def test_historical_rows_are_recorded_as_such(ledger: SqliteLedger) -> None:
 def test_load_gives_the_charter_ledger_entries(ledger: SqliteLedger) -> None:
     ledger.claim(
         [
-            row(
-                "payout_mid:Site",
-                member_id="rec1",
-                member="Aïcha Benali",
-                mission_id="rec2",
-                mission="Site",
-                amount=Decimal("750.00"),
-            ),
+            payout("Site"),
             row("renewal:Alice", LedgerStatus.HISTORICAL, member_id="rec3"),
         ]
     )

@@ -48,17 +48,8 @@ def test_list_filters_by_status_kind_and_member(out, capsys):
 
 
 def test_mark_resolves_pending_keys(out, capsys):
-    code, _, _ = cae(
-        capsys,
-        "ledger",
-        "mark",
-        "payout_mid:Site",
-        "exclusion:Bob",
-        "--out",
-        str(out),
-        "--as",
-        "sent",
-    )
+    marking = ["ledger", "mark", "payout_mid:Site", "exclusion:Bob", "--as", "sent"]
+    code, _, _ = cae(capsys, *marking, "--out", str(out))
     assert code == 0
     assert SqliteLedger(out / "ledger.sqlite").rows(LedgerStatus.PENDING) == []
 

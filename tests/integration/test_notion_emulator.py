@@ -26,7 +26,7 @@ from notion_client.client import RetryOptions
 from notion_client.errors import RequestTimeoutError, UnknownHTTPResponseError
 from notion_client.helpers import collect_paginated_api
 
-from tests.emulators.notion import API_VERSION, ERROR_CODES, NotionEmulator
+from emulators.notion import API_VERSION, ERROR_CODES, NotionEmulator
 
 TOKEN = "secret_TEST"
 HEADERS = {

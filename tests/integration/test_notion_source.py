@@ -16,6 +16,7 @@ import pytest
 
 from cae.config import Config
 from charter.model import LedgerStatus
+from emulators.notion import INLINE_RELATION_LIMIT, NotionEmulator
 from integrations.ledger import LedgerRow
 from integrations.notion import NotionClient, NotionSettings, NotionTransport
 from integrations.notion_init import init_workspace
@@ -23,7 +24,6 @@ from integrations.notion_ledger import NotionLedger
 from integrations.notion_properties import cell_value
 from integrations.notion_source import NotionSource
 from integrations.schema import FieldSpec, FieldType
-from tests.emulators.notion import INLINE_RELATION_LIMIT, NotionEmulator
 
 TOKEN = "secret_CAETEST"
 SCHEMA = Config().schema

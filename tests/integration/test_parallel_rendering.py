@@ -26,7 +26,7 @@ from cae.rendering import (
     render_all,
 )
 from charter.params import CharterParams
-from tests.integration.test_rendering import AS_OF, CASES, COOP
+from tests.support.letter_cases import AS_OF, CASES, COOP
 
 pytestmark = pytest.mark.skipif(
     find_library("harfbuzz-subset") is None,

@@ -12,7 +12,8 @@ from integrations.smtp import (
     SmtpMailer,
     credentials_from_environment,
 )
-from tests.smtp_server import SmtpServer, free_port
+from tests.support.loopback import free_port
+from tests.support.smtp_server import SmtpServer
 
 
 def message(key: str, to: str = "a@example.org") -> EmailMessage:

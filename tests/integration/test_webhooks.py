@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import json
 import logging
 import os
 import stat
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,8 +20,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -31,8 +27,6 @@ from hypothesis import strategies as st
 from cae.webhooks import (
     AirtableWebhookConfig,
     FileCursorStore,
-    FileTokenStore,
-    NotionWebhookConfig,
     ReceiverConfig,
     create_app,
 )
@@ -42,9 +36,10 @@ from cae.webhooks.airtable_registration import (
     refresh_webhook,
     save_webhook_secret,
 )
+from emulators.airtable import AirtableEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
-from tests.emulators.airtable import AirtableEmulator
-from tests.smtp_server import free_port
+from tests.support import webhook_senders
+from tests.support.loopback import ServedApp, free_port
 
 TOKEN = "patWEBHOOKTEST"
 BASE = "appWEBHOOKS"
@@ -86,11 +81,11 @@ def recorder(launches: list[Launch]):
 
 
 def airtable_mac(body: bytes, secret: str = MAC_SECRET) -> str:
-    return "hmac-sha256=" + hmac.new(base64.b64decode(secret), body, hashlib.sha256).hexdigest()
+    return webhook_senders.airtable_mac(body, secret)
 
 
 def notion_signature(body: bytes, token: str = NOTION_TOKEN) -> str:
-    return "sha256=" + hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+    return webhook_senders.notion_signature(body, token)
 
 
 def notion_event(event_id: str, parent: str, kind: str = "page.properties_updated") -> bytes:
@@ -109,16 +104,9 @@ def notion_event(event_id: str, parent: str, kind: str = "page.properties_update
 def receiver_config(tmp_path: Path, **changes: Any) -> ReceiverConfig:
     """All three senders; the Airtable base is never reached (nothing is validly signed)."""
     settings = AirtableSettings(base_id=BASE, token=TOKEN, endpoint_url="http://127.0.0.1:9")
-    options: dict[str, Any] = {
-        "airtable": AirtableWebhookConfig("achWEBHOOK000001", MAC_SECRET, settings),
-        "notion": NotionWebhookConfig(
-            FileTokenStore(tmp_path / "notion-token"), MISSIONS_SOURCE, MEMBERS_SOURCE
-        ),
-        "generic_secret": GENERIC_SECRET,
-        "cursor_store": FileCursorStore(tmp_path / "cursors.json"),
-        **changes,
-    }
-    return ReceiverConfig(**options)
+    airtable = AirtableWebhookConfig("achWEBHOOK000001", MAC_SECRET, settings)
+    sources = (MISSIONS_SOURCE, MEMBERS_SOURCE)
+    return webhook_senders.all_senders(tmp_path, airtable, sources, GENERIC_SECRET, **changes)
 
 
 @pytest.fixture
@@ -131,26 +119,8 @@ def post(client: TestClient, path: str, body: bytes, **headers: str) -> httpx.Re
     return client.post(path, content=body, headers={"Content-Type": "application/json", **headers})
 
 
-class Receiver:
-    """The app served by uvicorn on 127.0.0.1:``port``, in a thread."""
-
-    def __init__(self, app: FastAPI, port: int) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.url = f"http://127.0.0.1:{port}"
-        self._thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self._thread.start()
-        deadline = time.monotonic() + 5
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self._thread.join(timeout=5)
+class Receiver(ServedApp):
+    """The receiver served by uvicorn, with a way to wait for its reading of Airtable."""
 
     def settle(self) -> None:
         """Wait for the background reading of Airtable payloads to finish."""

@@ -1,0 +1,1 @@
+"""Promises kept when things go wrong: faults, bad input at scale, hostile requests, secrets."""

@@ -55,11 +55,12 @@ from aiosmtpd.controller import Controller
 
 from cae.config import Config
 from cae.defaults import EXAMPLE_DIR
+from emulators.airtable import AirtableEmulator, ApiRequest
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
-from tests.e2e.test_airtable_run import INPUT_TABLES, LEDGER_TABLES
-from tests.emulators.airtable import AirtableEmulator, ApiRequest
-from tests.smtp_server import free_port
+from tests.support.airtable_example import INPUT_TABLES, LEDGER_TABLES
+from tests.support.loopback import free_port
+from tests.support.smtp_server import smtp_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 ORACLE = ROOT / "tests" / "e2e" / "expected_example.json"
@@ -317,11 +318,7 @@ class SmtpFaultServer:
         self._controller.stop()
 
     def environment(self) -> dict[str, str]:
-        return {
-            "CAE_SMTP_HOST": "127.0.0.1",
-            "CAE_SMTP_PORT": str(self.port),
-            "CAE_SMTP_SECURITY": "INSECURE",
-        }
+        return smtp_environment(self.port)
 
 
 # ---- Airtable faults ----------------------------------------------------------------------

@@ -23,7 +23,6 @@ import random
 import re
 from collections import Counter
 from datetime import date
-from decimal import Decimal
 from email import message_from_bytes
 from email.policy import default as default_policy
 from html.parser import HTMLParser
@@ -52,20 +51,12 @@ from tests.reliability.malformed import (
     markup_or_formula_in_name,
     spoil_base,
 )
+from tests.support.example_runs import same_value
 
 AS_OF = date(2026, 11, 26)
 #: Workbooks tried by the fast test, and at most how many defects each holds.
 WORKBOOKS = 300
 MAX_DEFECTS = 8
-
-
-def _same(expected: object, actual: object) -> bool:
-    if isinstance(expected, str) and isinstance(actual, str):
-        try:
-            return Decimal(expected) == Decimal(actual)
-        except ArithmeticError:
-            return expected == actual
-    return expected == actual
 
 
 def problems(generated: Generated, errors: Counter, documents: dict[str, dict]) -> list[str]:
@@ -86,7 +77,7 @@ def problems(generated: Generated, errors: Counter, documents: dict[str, dict]) 
         for name, value in expected[key].items():
             if name in ("why", "key", "member", "mission", "sponsor"):
                 continue
-            if not _same(value, documents[key].get(name)):
+            if not same_value(value, documents[key].get(name)):
                 actual = documents[key].get(name)
                 found.append(f"{key}: {name} is {_short(actual)}, not {_short(value)}")
     return found
@@ -293,11 +284,11 @@ def test_a_spoiled_airtable_base_is_reported_once_and_every_valid_record_process
     from dataclasses import replace
 
     from cae.defaults import EXAMPLE_DIR
+    from emulators.airtable import AirtableEmulator
     from flows.daily import daily
     from integrations.airtable import AirtableClient, AirtableSettings
     from integrations.airtable_init import init_base
-    from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, environment
-    from tests.emulators.airtable import AirtableEmulator
+    from tests.support.airtable_example import BASE, PENALTY, TOKEN, environment
 
     with AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator:
         settings = AirtableSettings.from_environment(env=environment(emulator))

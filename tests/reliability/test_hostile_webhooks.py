@@ -18,12 +18,9 @@ were tried.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import itertools
 import json
 import socket
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -32,8 +29,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,17 +36,15 @@ from prefect import flow
 
 from cae.webhooks import (
     AirtableWebhookConfig,
-    FileCursorStore,
-    FileTokenStore,
-    NotionWebhookConfig,
     ReceiverConfig,
     create_app,
     prefect_launcher,
 )
 from cae.webhooks.airtable_registration import create_webhook
+from emulators.airtable import AirtableEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
-from tests.emulators.airtable import AirtableEmulator
-from tests.smtp_server import free_port
+from tests.support import webhook_senders
+from tests.support.loopback import ServedApp
 
 TOKEN, BASE = "patHOSTILEWEBHOOKS", "appHOSTILEHOOKS"
 GENERIC_SECRET = "generic-hostile-secret-4e9d2b"
@@ -96,17 +89,18 @@ class Hooks:
             AirtableClient(self.settings), "http://127.0.0.1:9/webhooks/airtable", ["Missions"]
         )
         self.webhook_id, self.mac_secret = created.webhook_id, created.mac_secret_base64
-        self.tokens = FileTokenStore(tmp / "notion-token")
-        self.tokens.set(NOTION_TOKEN)
         self.launches: list[Launch] = []
-        self.config = ReceiverConfig(
-            airtable=AirtableWebhookConfig(self.webhook_id, self.mac_secret, self.settings),
-            notion=NotionWebhookConfig(self.tokens, MISSIONS_SOURCE, MEMBERS_SOURCE),
-            generic_secret=GENERIC_SECRET,
-            cursor_store=FileCursorStore(tmp / "cursors.json"),
+        self.config = webhook_senders.all_senders(
+            tmp,
+            AirtableWebhookConfig(self.webhook_id, self.mac_secret, self.settings),
+            (MISSIONS_SOURCE, MEMBERS_SOURCE),
+            GENERIC_SECRET,
             max_body_bytes=LIMIT,
             body_timeout_seconds=BODY_TIMEOUT,
         )
+        assert self.config.notion is not None
+        self.tokens = self.config.notion.tokens
+        self.tokens.set(NOTION_TOKEN)
         self.app = create_app(self.config, launch or self._record)
         self.serial = itertools.count(1)
 
@@ -130,8 +124,7 @@ class Hooks:
         ).encode()
 
     def airtable_signature(self, body: bytes, secret: str | None = None) -> str:
-        key = base64.b64decode(secret or self.mac_secret)
-        return "hmac-sha256=" + hmac.new(key, body, hashlib.sha256).hexdigest()
+        return webhook_senders.airtable_mac(body, secret or self.mac_secret)
 
     def notion_event(self) -> bytes:
         return json.dumps(
@@ -146,7 +139,7 @@ class Hooks:
 
     @staticmethod
     def notion_signature(body: bytes, token: str = NOTION_TOKEN) -> str:
-        return "sha256=" + hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+        return webhook_senders.notion_signature(body, token)
 
     def generic_call(self) -> bytes:
         return json.dumps(
@@ -535,26 +528,8 @@ def test_replays_through_prefect_start_one_flow_run_per_event(
 # ---- slow and lying clients, over a real socket ----------------------------------------------
 
 
-class Served:
-    """The app served by uvicorn on 127.0.0.1, in a thread."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> Served:
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.01)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+class Served(ServedApp):
+    """The receiver served by uvicorn, with health checks and raw sockets counted in ``TRIED``."""
 
     def healthy(self) -> bool:
         TRIED["health checks beside slow clients"] += 1
@@ -613,6 +588,15 @@ def status_of(response: bytes) -> int | None:
     return int(response.split(b" ", 2)[1]) if response.startswith(b"HTTP/1.1 ") else None
 
 
+def begin(served: Served, hooks: Hooks, test: str, sender: str) -> tuple[socket.socket, bytes]:
+    """Connect and send the head of an authentic request from ``sender``, declaring its body's
+    true length; return the connection and the body, not sent yet."""
+    body, headers = hooks.authentic(sender)
+    connection = served.connect(test)
+    connection.sendall(head(sender, headers, len(body)))
+    return connection, body
+
+
 @pytest.fixture
 def served(hooks: Hooks) -> Iterator[Served]:
     with Served(hooks.app) as server:
@@ -623,9 +607,8 @@ def served(hooks: Hooks) -> Iterator[Served]:
 def test_a_client_that_stalls_mid_body_gets_a_408_and_starts_nothing(
     hooks: Hooks, served: Served, sender: str
 ) -> None:
-    body, headers = hooks.authentic(sender)
-    connection = served.connect("stalled bodies")
-    connection.sendall(head(sender, headers, len(body)) + body[: len(body) // 2])
+    connection, body = begin(served, hooks, "stalled bodies", sender)
+    connection.sendall(body[: len(body) // 2])
     assert served.healthy()  # others are served meanwhile
     started = time.monotonic()
     response = answer(connection, BODY_TIMEOUT + 3, quiet=0)
@@ -640,9 +623,7 @@ def test_a_client_that_stalls_mid_body_gets_a_408_and_starts_nothing(
 def test_a_client_trickling_its_body_past_the_timeout_gets_a_408(
     hooks: Hooks, served: Served
 ) -> None:
-    body, headers = hooks.authentic("generic")
-    connection = served.connect("trickled bodies")
-    connection.sendall(head("generic", headers, len(body)))
+    connection, body = begin(served, hooks, "trickled bodies", "generic")
     started = time.monotonic()
     status = None
     for byte in body:
@@ -655,17 +636,14 @@ def test_a_client_trickling_its_body_past_the_timeout_gets_a_408(
             break
     status = status_of(answer(connection, 2))
     connection.close()
-    assert status == 408
-    assert hooks.launches == []
+    assert (status, hooks.launches) == (408, [])  # refused, and nothing started
 
 
 def test_a_client_trickling_its_body_within_the_timeout_is_served(
     hooks: Hooks, served: Served
 ) -> None:
     """Slow is not hostile: a body trickled in under the limit is read and launches once."""
-    body, headers = hooks.authentic("generic")
-    connection = served.connect("trickled bodies")
-    connection.sendall(head("generic", headers, len(body)))
+    connection, body = begin(served, hooks, "trickled bodies", "generic")
     for index in range(0, len(body), 16):
         connection.sendall(body[index : index + 16])
         time.sleep(BODY_TIMEOUT / 40)

@@ -29,12 +29,12 @@ from pypdf import PdfReader
 
 from cae.config import Config
 from cae.defaults import EXAMPLE_DIR
+from emulators.airtable import AirtableEmulator
 from flows.daily import daily
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
-from tests.e2e.test_airtable_run import BASE, PENALTY
-from tests.emulators.airtable import AirtableEmulator
-from tests.smtp_server import SmtpServer
+from tests.support.airtable_example import BASE, PENALTY
+from tests.support.smtp_server import SmtpServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 

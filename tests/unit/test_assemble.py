@@ -48,6 +48,19 @@ BRUNO = member("recBruno", "Bruno Petit")
 # Building
 
 
+def reported_once(source: Any, table: str, record: str, field: str, message: str) -> Any:
+    """Assemble ``source``, which must report exactly this one error; return the cooperative."""
+    cooperative, errors = assemble(source, SCHEMA)
+    assert errors == [DataError(table, record, field, message)]
+    return cooperative
+
+
+def assert_emptied(built: Any, attribute: str, name: str) -> None:
+    """The record's ``attribute`` is left empty and marked ``name`` for the rules to skip."""
+    assert getattr(built, attribute) is None
+    assert built.invalid == {name}
+
+
 def test_builds_members_and_missions_keyed_by_their_source_ids() -> None:
     source = tables(
         members=[
@@ -170,15 +183,12 @@ def test_duplicate_missions_are_left_out() -> None:
 
 def test_unknown_select_value_is_reported_listing_the_allowed_ones() -> None:
     source = tables(missions=[mission("recSite", "Site", stage="Terminée")])
-    cooperative, errors = assemble(source, SCHEMA)
     message = (
         "« Étape » : « Terminée » n'est pas une valeur prévue (valeurs possibles : "
         "Devis, Signée, En développement, Mi-parcours, Livrée, Annulée)."
     )
-    assert errors == [DataError("Missions", "Site", "Étape", message)]
-    site = cooperative.missions["recSite"]
-    assert site.stage is None
-    assert site.invalid == {"stage"}
+    cooperative = reported_once(source, "Missions", "Site", "Étape", message)
+    assert_emptied(cooperative.missions["recSite"], "stage", "stage")
 
 
 def test_select_value_is_matched_after_strip_and_normalization() -> None:
@@ -199,14 +209,11 @@ def test_workshop_kind_stays_text() -> None:
 
 def test_dangling_link_is_reported_and_treated_as_empty() -> None:
     source = tables(members=[ALICE], missions=[mission("recSite", "Site", bearer=["recGhost"])])
-    cooperative, errors = assemble(source, SCHEMA)
     message = (
         "« Porteur·euse » renvoie à « recGhost », introuvable dans Membres : ce lien est ignoré."
     )
-    assert errors == [DataError("Missions", "Site", "Porteur·euse", message)]
-    site = cooperative.missions["recSite"]
-    assert site.bearer_id is None
-    assert site.invalid == {"bearer"}
+    cooperative = reported_once(source, "Missions", "Site", "Porteur·euse", message)
+    assert_emptied(cooperative.missions["recSite"], "bearer_id", "bearer")
 
 
 def test_dangling_team_member_is_dropped_and_the_others_kept() -> None:
@@ -230,15 +237,12 @@ def test_link_to_a_duplicate_is_empty_without_a_new_error() -> None:
 
 def test_member_sponsoring_themself_is_reported_and_has_no_sponsor() -> None:
     source = tables(members=[member("recAlice", "Alice Martin", sponsor=["recAlice"])])
-    cooperative, errors = assemble(source, SCHEMA)
     message = (
         "« Parrain·marraine » : un membre ne peut pas être son propre parrain ni sa propre "
         "marraine ; ce lien est ignoré."
     )
-    assert errors == [DataError("Membres", "Alice Martin", "Parrain·marraine", message)]
-    alice = cooperative.members["recAlice"]
-    assert alice.sponsor_id is None
-    assert alice.invalid == {"sponsor"}
+    cooperative = reported_once(source, "Membres", "Alice Martin", "Parrain·marraine", message)
+    assert_emptied(cooperative.members["recAlice"], "sponsor_id", "sponsor")
 
 
 def test_links_into_a_table_the_source_lacks_are_empty_without_error() -> None:

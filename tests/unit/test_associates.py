@@ -3,7 +3,7 @@
 import pytest
 
 from charter.model import Role
-from tests.builders import alerts, coop, d, keys, ledger_of, member, only, run
+from tests.support.builders import alerts, coop, d, keys, ledger_of, member, only, run
 
 
 # Joined 2024-03-15: deadline 2027-03-15; reminders from 2026-09-15 and 2027-02-15.

@@ -6,7 +6,7 @@ import pytest
 
 from charter.model import Involvement, LedgerEntry, LedgerStatus, Stage
 from charter.params import CharterParams
-from tests.builders import alerts, coop, d, kinds, ledger_of, member, mission, only, run
+from tests.support.builders import alerts, coop, d, kinds, ledger_of, member, mission, only, run
 
 BEARER = member("Alice")
 

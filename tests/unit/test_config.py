@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -71,16 +72,17 @@ def full(tmp_path: Path) -> Config:
 
 
 def test_load_reads_the_cooperative_section(full: Config) -> None:
-    assert full.cooperative == CooperativeInfo(
-        name="Coopérative Les Essaims",
-        address="3 place Bellecour, 69002 Lyon",
-        city="Lyon",
-        legal="SCOP SARL à capital variable – SIRET 123 456 789 00012",
-        signatory_name="Jeanne Roux",
-        signatory_role="Co-gérante",
-        email="contact@essaims.example",
-        staff_email="appui@essaims.example",
-    )
+    assert isinstance(full.cooperative, CooperativeInfo)
+    assert asdict(full.cooperative) == {
+        "name": "Coopérative Les Essaims",
+        "address": "3 place Bellecour, 69002 Lyon",
+        "city": "Lyon",
+        "legal": "SCOP SARL à capital variable – SIRET 123 456 789 00012",
+        "signatory_name": "Jeanne Roux",
+        "signatory_role": "Co-gérante",
+        "email": "contact@essaims.example",
+        "staff_email": "appui@essaims.example",
+    }
 
 
 def test_load_reads_go_live_as_a_date(full: Config) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from charter.contribution import contribution, first_stated_month
 from charter.params import CharterParams
-from tests.builders import coop, d, invoice, keys, ledger_of, member, only, run
+from tests.support.builders import coop, d, invoice, keys, ledger_of, member, only, run
 
 ALICE = member("Alice")
 

@@ -1,3 +1,5 @@
+"""Date arithmetic of the deadlines: months added clamp to the month's end, Mondays, last month."""
+
 from datetime import date
 
 import pytest

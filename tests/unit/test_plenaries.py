@@ -5,7 +5,7 @@ import pytest
 from charter.membership import Membership
 from charter.model import MemberStatus, Presence
 from charter.params import CharterParams
-from tests.builders import coop, d, keys, ledger_of, member, only, run
+from tests.support.builders import coop, d, keys, ledger_of, member, only, run
 
 U, J, P = Presence.UNJUSTIFIED, Presence.EXCUSED, Presence.PRESENT
 ALICE = member("Alice", "2026-03-01")

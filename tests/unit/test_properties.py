@@ -21,7 +21,7 @@ from charter.model import (
     Stage,
 )
 from charter.params import CharterParams
-from tests.builders import ledger_of
+from tests.support.builders import ledger_of
 
 cents = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("500000"), places=2)
 signed_cents = st.decimals(min_value=Decimal("-50000"), max_value=Decimal("500000"), places=2)

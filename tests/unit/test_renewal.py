@@ -5,7 +5,7 @@ import pytest
 from charter.membership import Membership
 from charter.model import Channel, MemberStatus
 from charter.params import CharterParams
-from tests.builders import alerts, coop, d, keys, ledger_of, member, only, run
+from tests.support.builders import alerts, coop, d, keys, ledger_of, member, only, run
 
 # Joined 2026-06-15: trial ends (first renewal date) 2026-12-15, notify by 2026-12-08;
 # first anniversary 2027-06-15, notify by 2027-04-15.

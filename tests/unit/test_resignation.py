@@ -7,7 +7,7 @@ import pytest
 from charter.membership import Membership
 from charter.model import Channel, MemberStatus
 from charter.params import CharterParams
-from tests.builders import coop, d, keys, member, only, run
+from tests.support.builders import coop, d, keys, member, only, run
 
 
 def resigning(received: str, channel: Channel | None, joined: str = "2026-06-15") -> object:

@@ -4,7 +4,7 @@ import pytest
 
 from charter.model import MemberStatus, Role, Stage
 from charter.params import CharterParams
-from tests.builders import alerts, coop, d, keys, ledger_of, member, mission, only, run
+from tests.support.builders import alerts, coop, d, keys, ledger_of, member, mission, only, run
 
 AS_OF = "2026-11-26"
 FOUNDER = member("Fanny", founder=True)

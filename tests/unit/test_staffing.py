@@ -3,7 +3,7 @@
 import pytest
 
 from charter.model import Stage
-from tests.builders import alerts, coop, mission, run
+from tests.support.builders import alerts, coop, mission, run
 
 
 @pytest.mark.parametrize(

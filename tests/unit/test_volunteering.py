@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from charter.model import Channel, VolunteeringWeek, Workshop
-from tests.builders import alerts, coop, d, member, run
+from tests.support.builders import alerts, coop, d, member, run
 
 AS_OF = "2026-11-26"  # checks October 2026: Mondays 5, 12, 19 and 26
 OCTOBER_MONDAYS = ("2026-10-05", "2026-10-12", "2026-10-19", "2026-10-26")

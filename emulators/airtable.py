@@ -51,36 +51,30 @@ Errors (status, body), as the real API answers or, where marked (?), as best kno
 from __future__ import annotations
 
 import base64
-import contextlib
 import copy
 import hashlib
 import hmac
 import json
 import random
 import re
-import socket
 import string
-import sys
-import threading
 import time
 import traceback
-import urllib.error
-import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import unquote
 
-from tests.emulators.airtable_formula import (
+from emulators.airtable_formula import (
     FormulaError,
     evaluate,
     parse,
     referenced_fields,
     truthy,
 )
+from emulators.loopback import Call, Fault, LoopbackEmulator, Outcome, post_webhook
 
 MAX_PAGE_SIZE = 100
 MAX_RECORDS_PER_REQUEST = 10
@@ -254,25 +248,6 @@ class ApiRequest:
     record_count: int | None = None  # records sent (writes) or returned (list)
     status: int | None = None  # None: the connection was closed without an answer
     timestamp: float = 0.0  # time.time() on arrival
-
-
-@dataclass
-class _Fault:
-    kind: str  # status, delay, disconnect
-    remaining: int
-    when: Callable[[ApiRequest], bool] | None
-    status: int = 0
-    body: Any = None
-    seconds: float = 0.0
-    after_processing: bool = False
-
-
-@dataclass
-class _Outcome:
-    status: int = 200
-    body: Any = None
-    delay: float = 0.0
-    disconnect: bool = False
 
 
 # ---- the model ----------------------------------------------------------------------------
@@ -571,7 +546,7 @@ def _bool_param(value: Any, name: str) -> bool:
 # ---- the emulator -------------------------------------------------------------------------
 
 
-class AirtableEmulator:
+class AirtableEmulator(LoopbackEmulator[ApiRequest]):
     """An Airtable Web API on 127.0.0.1 (random port), for the real pyairtable client.
 
     Args:
@@ -580,7 +555,11 @@ class AirtableEmulator:
         rate_limit: requests allowed per base in any one-second window; ``None`` lifts it.
         penalty_seconds: how long a base answers 429 to everything after a rate-limit 429.
         seed: makes the generated ids reproducible.
+
+    ``url`` is the endpoint to give pyairtable: ``Api(token, endpoint_url=at.url)``.
     """
+
+    thread_name = "airtable-emulator"
 
     def __init__(
         self,
@@ -592,58 +571,15 @@ class AirtableEmulator:
         base_name: str | None = None,
         seed: int | None = None,
     ) -> None:
+        super().__init__()
         self.token = token
         self.base_id = base_id
         self.rate_limit = rate_limit
         self.penalty_seconds = penalty_seconds
-        self._lock = threading.RLock()
         self._random = random.Random(seed)
         self._bases: dict[str, _Base] = {}
-        self._log: list[ApiRequest] = []
-        self._faults: list[_Fault] = []
         self._iterators: dict[str, _Iterator] = {}
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._url: str | None = None
         self.add_base(base_id, base_name)
-
-    # -- lifecycle ----------------------------------------------------------------------
-
-    def start(self) -> AirtableEmulator:
-        self._server = _Server(self)
-        self._url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="airtable-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._url = None
-
-    def __enter__(self) -> AirtableEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """The endpoint to give pyairtable: ``Api(token, endpoint_url=at.url)``."""
-        if self._url is None:
-            raise RuntimeError("the emulator is not running")
-        return self._url
 
     # -- direct state helpers (no log, no limits) ------------------------------------------
 
@@ -837,23 +773,11 @@ class AirtableEmulator:
             ).encode("ascii")
             mac = hmac.new(hook.secret, body, hashlib.sha256).hexdigest()
             url = hook.notification_url
-        request = urllib.request.Request(
-            url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "X-Airtable-Content-MAC": f"hmac-sha256={mac}",
-            },
-        )
-        status: int | None
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                status = response.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        except OSError:
-            status = None
+        headers = {
+            "Content-Type": "application/json",
+            "X-Airtable-Content-MAC": f"hmac-sha256={mac}",
+        }
+        status = post_webhook(url, body, headers, timeout)
         finished = _now()
         with self._lock:
             success = status is not None and 200 <= status < 300
@@ -885,42 +809,10 @@ class AirtableEmulator:
         )
         with self._lock:
             self._faults.append(
-                _Fault("status", count, when, status=status, body=default if body is None else body)
+                Fault("status", count, when, status=status, body=default if body is None else body)
             )
-
-    def inject_delay(
-        self, seconds: float, count: int = 1, when: Callable[[ApiRequest], bool] | None = None
-    ) -> None:
-        """Process the next ``count`` matching requests, then wait ``seconds`` before answering."""
-        with self._lock:
-            self._faults.append(
-                _Fault("delay", count, when, seconds=seconds, after_processing=True)
-            )
-
-    def inject_disconnect(
-        self,
-        count: int = 1,
-        when: Callable[[ApiRequest], bool] | None = None,
-        *,
-        after_processing: bool = False,
-    ) -> None:
-        """Close the connection of the next ``count`` matching requests without an answer;
-        with ``after_processing`` the request is applied first (the answer is what is lost)."""
-        with self._lock:
-            self._faults.append(
-                _Fault("disconnect", count, when, after_processing=after_processing)
-            )
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
 
     # -- counting --------------------------------------------------------------------------
-
-    @property
-    def requests(self) -> list[ApiRequest]:
-        with self._lock:
-            return list(self._log)
 
     def count(
         self,
@@ -931,98 +823,49 @@ class AirtableEmulator:
         base: str | None = None,
     ) -> int:
         """How many logged requests match every criterion given."""
-        with self._lock:
-            return sum(
-                1
-                for r in self._log
-                if (method is None or r.method == method.upper())
-                and (table is None or r.table == table)
-                and (status is None or r.status == status)
-                and (operation is None or r.operation == operation)
-                and (base is None or r.base == base)
-            )
-
-    def count_429(self) -> int:
-        return self.count(status=429)
-
-    def reset_counts(self) -> None:
-        with self._lock:
-            self._log.clear()
+        return self._count_matching(
+            method=method and method.upper(),
+            table=table,
+            status=status,
+            operation=operation,
+            base=base,
+        )
 
     # ---- request handling ----------------------------------------------------------------
 
-    def _handle(self, method: str, target: str, headers: Any, raw_body: bytes) -> _Outcome:
-        path, _, query_string = target.partition("?")
-        query = parse_qs(query_string, keep_blank_values=True)
-        segments = [unquote(s) for s in path.split("/")[1:]]
-        body: Any = None
-        body_error = False
-        if raw_body:
-            try:
-                body = json.loads(raw_body)
-            except ValueError:
-                body_error = True
-        with self._lock:
-            route = _route(method, segments, body)
-            request = ApiRequest(
-                method=method,
-                path=unquote(path),
-                base=route.base,
-                table=self._table_label(route, body),
-                operation=route.operation,
-                query=query,
-                body=body,
-                record_count=_sent_records(route.operation, body, query),
-                timestamp=time.time(),
+    def _request(self, call: Call) -> tuple[ApiRequest, _Route]:
+        segments = [unquote(s) for s in call.path.split("/")[1:]]
+        route = _route(call.method, segments, call.body)
+        request = ApiRequest(
+            method=call.method,
+            path=unquote(call.path),
+            base=route.base,
+            table=self._table_label(route, call.body),
+            operation=route.operation,
+            query=call.query,
+            body=call.body,
+            record_count=_sent_records(route.operation, call.body, call.query),
+            timestamp=time.time(),
+        )
+        return request, route
+
+    def _answer(self, request: ApiRequest, route: _Route, call: Call) -> Outcome:
+        try:
+            if len(self._url or "") + len(call.target) > MAX_URL_LENGTH:
+                raise _error(414, "URL_TOO_LONG", "The URL exceeds 16,000 characters")
+            if call.body_error:
+                raise _error(400, "INVALID_REQUEST_BODY", "Could not parse request body")
+            status, payload = self._dispatch(route, call.headers, call.query, call.body)
+        except ApiError as error:
+            status, payload = error.status, error.body
+        except Exception:  # a bug here must fail the test loudly, not hang the client
+            status, payload = (
+                500,
+                {"error": {"type": "EMULATOR_BUG", "message": traceback.format_exc()}},
             )
-            outcome = self._pre_fault(request)
-            if outcome is None:
-                try:
-                    if len(self._url or "") + len(target) > MAX_URL_LENGTH:
-                        raise _error(414, "URL_TOO_LONG", "The URL exceeds 16,000 characters")
-                    if body_error:
-                        raise _error(400, "INVALID_REQUEST_BODY", "Could not parse request body")
-                    status, payload = self._dispatch(route, headers, query, body)
-                except ApiError as error:
-                    status, payload = error.status, error.body
-                except Exception:  # a bug here must fail the test loudly, not hang the client
-                    status, payload = (
-                        500,
-                        {"error": {"type": "EMULATOR_BUG", "message": traceback.format_exc()}},
-                    )
-                outcome = _Outcome(status, payload)
-                if route.operation == "list" and status == 200:
-                    request.record_count = len(payload["records"])
-                self._post_fault(request, outcome)
-            request.status = None if outcome.disconnect else outcome.status
-            self._log.append(request)
-        return outcome
-
-    def _matching_fault(self, request: ApiRequest, after_processing: bool) -> _Fault | None:
-        for fault in self._faults:
-            if fault.remaining <= 0 or fault.after_processing != after_processing:
-                continue
-            if fault.when is None or fault.when(request):
-                fault.remaining -= 1
-                return fault
-        return None
-
-    def _pre_fault(self, request: ApiRequest) -> _Outcome | None:
-        fault = self._matching_fault(request, after_processing=False)
-        if fault is None:
-            return None
-        if fault.kind == "disconnect":
-            return _Outcome(disconnect=True)
-        return _Outcome(fault.status, copy.deepcopy(fault.body))
-
-    def _post_fault(self, request: ApiRequest, outcome: _Outcome) -> None:
-        fault = self._matching_fault(request, after_processing=True)
-        if fault is None:
-            return
-        if fault.kind == "disconnect":
-            outcome.disconnect = True
-        else:
-            outcome.delay = fault.seconds
+        if route.operation == "list" and status == 200:
+            request.record_count = len(payload["records"])
+        return Outcome(status, payload)
 
     def _table_label(self, route: _Route, body: Any) -> str | None:
         if route.operation == "create_table" and isinstance(body, dict):
@@ -2225,80 +2068,3 @@ def _list_params(raw: dict[str, Any]) -> _ListParams:
             raise _invalid_request("sort direction is asc or desc")
         params.sort.append((item["field"], direction == "desc"))
     return params
-
-
-# ---- HTTP ---------------------------------------------------------------------------------
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 30
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in two writes: without this, Nagle's algorithm and the
-        # client's delayed ACK add ~40 ms to every answer.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.untrack(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length) if length else b""
-        outcome = self.server.emulator._handle(self.command, self.path, self.headers, raw_body)
-        if outcome.disconnect:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        if outcome.delay:
-            time.sleep(outcome.delay)
-        payload = json.dumps(outcome.body, ensure_ascii=False).encode("utf-8")
-        self.send_response(outcome.status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, emulator: AirtableEmulator) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.emulator = emulator
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-
-    def track(self, connection: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.add(connection)
-
-    def untrack(self, connection: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.discard(connection)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (timeout, dropped connection) is part of the tests, not a bug.
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-    def close_connections(self) -> None:
-        """Close kept-alive connections, so no client reaches a stopped emulator."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)

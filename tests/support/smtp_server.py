@@ -7,7 +7,6 @@ transaction until released, so a test can kill a sending process at that exact p
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from email.policy import default
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.support.loopback import free_port
 
 
 @dataclass
@@ -70,10 +71,13 @@ class Recorder:
         return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def smtp_environment(port: int) -> dict[str, str]:
+    """What a run needs to send through a plain SMTP server on 127.0.0.1:``port``."""
+    return {
+        "CAE_SMTP_HOST": "127.0.0.1",
+        "CAE_SMTP_PORT": str(port),
+        "CAE_SMTP_SECURITY": "INSECURE",
+    }
 
 
 class SmtpServer:
@@ -106,8 +110,4 @@ class SmtpServer:
         self._controller.stop()
 
     def environment(self) -> dict[str, str]:
-        return {
-            "CAE_SMTP_HOST": "127.0.0.1",
-            "CAE_SMTP_PORT": str(self.port),
-            "CAE_SMTP_SECURITY": "INSECURE",
-        }
+        return smtp_environment(self.port)

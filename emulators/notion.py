@@ -97,21 +97,17 @@ import json
 import math
 import random
 import re
-import socket
 import string
-import sys
-import threading
 import time
 import traceback
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import quote, unquote
+
+from emulators.loopback import Call, Fault, LoopbackEmulator, Outcome, post_webhook
 
 API_VERSION = "2025-09-03"
 MAX_PAGE_SIZE = 100
@@ -309,27 +305,6 @@ class NotionRequest:
     status: int | None = None  # None: the connection was closed without an answer
     result_count: int | None = None  # results returned by query and retrieve_property
     timestamp: float = 0.0  # time.time() on arrival
-
-
-@dataclass
-class _Fault:
-    kind: str  # status, delay, disconnect
-    remaining: int
-    when: Callable[[NotionRequest], bool] | None
-    status: int = 0
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    seconds: float = 0.0
-    after_processing: bool = False
-
-
-@dataclass
-class _Outcome:
-    status: int = 200
-    body: Any = None  # JSON, or bytes sent as they are
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-    disconnect: bool = False
 
 
 @dataclass
@@ -623,7 +598,7 @@ def _route(method: str, path: str) -> _Route:
 # ---- the emulator -------------------------------------------------------------------------
 
 
-class NotionEmulator:
+class NotionEmulator(LoopbackEmulator[NotionRequest]):
     """The Notion API on 127.0.0.1 (random port), for the real notion-client.
 
     Args:
@@ -634,7 +609,11 @@ class NotionEmulator:
         retry_after: the ``Retry-After`` seconds sent with a 429 (an integer is what Notion
             sends and what notion-client understands; it ignores fractions).
         seed: makes the generated ids reproducible.
+
+    ``url`` is the root to give notion-client: ``Client(auth=token, base_url=n.url)``.
     """
+
+    thread_name = "notion-emulator"
 
     def __init__(
         self,
@@ -645,11 +624,11 @@ class NotionEmulator:
         retry_after: float = 1,
         seed: int | None = None,
     ) -> None:
+        super().__init__()
         self.token = token
         self.rate = rate
         self.burst = burst
         self.retry_after = retry_after
-        self._lock = threading.RLock()
         self._random = random.Random(seed)
         self._tokens = float(burst)
         self._refilled = time.monotonic()
@@ -658,50 +637,7 @@ class NotionEmulator:
         self._pages: dict[str, _Page] = {}
         self._databases: dict[str, _Database] = {}
         self._data_sources: dict[str, _DataSource] = {}
-        self._log: list[NotionRequest] = []
-        self._faults: list[_Fault] = []
         self._deliveries: list[dict[str, Any]] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._url: str | None = None
-
-    # -- lifecycle ----------------------------------------------------------------------
-
-    def start(self) -> NotionEmulator:
-        self._server = _Server(self)
-        self._url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.02},
-            name="notion-emulator",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.close_connections()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._url = None
-
-    def __enter__(self) -> NotionEmulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """The root to give notion-client: ``Client(auth=token, base_url=n.url)``."""
-        if self._url is None:
-            raise RuntimeError("the emulator is not running")
-        return self._url
 
     # -- direct state helpers (no log, no limit) -------------------------------------------
 
@@ -894,15 +830,7 @@ class NotionEmulator:
     def _deliver(
         self, url: str, body: bytes, headers: dict[str, str], timeout: float
     ) -> int | None:
-        request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-        status: int | None
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-                status = response.status
-        except urllib.error.HTTPError as error:
-            status = error.code
-        except OSError:
-            status = None
+        status = post_webhook(url, body, headers, timeout)
         with self._lock:
             self._deliveries.append(
                 {"url": url, "body": body, "headers": dict(headers), "status": status}
@@ -946,41 +874,9 @@ class NotionEmulator:
                 "message": message or FAULT_MESSAGES.get(kind, "Injected fault."),
             }
         with self._lock:
-            self._faults.append(_Fault("status", count, when, status, body, headers))
-
-    def inject_delay(
-        self, seconds: float, count: int = 1, when: Callable[[NotionRequest], bool] | None = None
-    ) -> None:
-        """Process the next ``count`` matching requests, then wait ``seconds`` before answering."""
-        with self._lock:
-            self._faults.append(
-                _Fault("delay", count, when, seconds=seconds, after_processing=True)
-            )
-
-    def inject_disconnect(
-        self,
-        count: int = 1,
-        when: Callable[[NotionRequest], bool] | None = None,
-        *,
-        after_processing: bool = False,
-    ) -> None:
-        """Close the connection of the next ``count`` matching requests without an answer;
-        with ``after_processing`` the request is applied first (the answer is what is lost)."""
-        with self._lock:
-            self._faults.append(
-                _Fault("disconnect", count, when, after_processing=after_processing)
-            )
-
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
+            self._faults.append(Fault("status", count, when, status, body, headers))
 
     # -- counting --------------------------------------------------------------------------
-
-    @property
-    def requests(self) -> list[NotionRequest]:
-        with self._lock:
-            return list(self._log)
 
     def count(
         self,
@@ -996,70 +892,50 @@ class NotionEmulator:
         data_source = _canonical_id(data_source) or data_source
         database = _canonical_id(database) or database
         page = _canonical_id(page) or page
-        with self._lock:
-            return sum(
-                1
-                for r in self._log
-                if (method is None or r.method == method.upper())
-                and (operation is None or r.operation == operation)
-                and (status is None or r.status == status)
-                and (data_source is None or r.data_source == data_source)
-                and (database is None or r.database == database)
-                and (page is None or r.page == page)
-            )
-
-    def count_429(self) -> int:
-        return self.count(status=429)
-
-    def reset_counts(self) -> None:
-        with self._lock:
-            self._log.clear()
+        return self._count_matching(
+            method=method and method.upper(),
+            operation=operation,
+            status=status,
+            data_source=data_source,
+            database=database,
+            page=page,
+        )
 
     # ---- request handling ----------------------------------------------------------------
 
-    def _handle(self, method: str, target: str, headers: Any, raw_body: bytes) -> _Outcome:
-        path, _, query_string = target.partition("?")
-        query = parse_qs(query_string, keep_blank_values=True)
-        body: Any = None
-        body_error = False
-        if raw_body:
-            try:
-                body = json.loads(raw_body)
-            except ValueError:
-                body_error = True
-        with self._lock:
-            route = _route(method, path)
-            request = NotionRequest(
-                method=method,
-                path=unquote(path),
-                operation=route.operation,
-                query=query,
-                body=body,
-                timestamp=time.time(),
+    def _request(self, call: Call) -> tuple[NotionRequest, tuple[_Route, str]]:
+        route = _route(call.method, call.path)
+        request = NotionRequest(
+            method=call.method,
+            path=unquote(call.path),
+            operation=route.operation,
+            query=call.query,
+            body=call.body,
+            timestamp=time.time(),
+        )
+        self._attribute(request, route, call.body)
+        return request, (route, self._new_id())
+
+    def _answer(self, request: NotionRequest, context: tuple[_Route, str], call: Call) -> Outcome:
+        route, request_id = context
+        try:
+            status, payload = self._dispatch(
+                route, call.headers, call.query, call.body, call.body_error
             )
-            self._attribute(request, route, body)
-            request_id = self._new_id()
-            outcome = self._pre_fault(request)
-            if outcome is None:
-                try:
-                    status, payload = self._dispatch(route, headers, query, body, body_error)
-                    if isinstance(payload, dict) and payload.get("object") == "list":
-                        payload["request_id"] = request_id
-                        request.result_count = len(payload["results"])
-                    outcome = _Outcome(status, payload)
-                    self._attribute_result(request, payload)
-                except ApiError as error:
-                    outcome = _Outcome(error.status, error.body(request_id), dict(error.headers))
-                except Exception:  # a bug here must fail the test loudly, not hang the client
-                    outcome = _Outcome(
-                        500,
-                        ApiError(
-                            500, "internal_server_error", "Emulator bug:\n" + traceback.format_exc()
-                        ).body(request_id),
-                    )
-                self._post_fault(request, outcome)
-            request.status = None if outcome.disconnect else outcome.status
-            self._log.append(request)
+            if isinstance(payload, dict) and payload.get("object") == "list":
+                payload["request_id"] = request_id
+                request.result_count = len(payload["results"])
+            outcome = Outcome(status, payload)
+            self._attribute_result(request, payload)
+        except ApiError as error:
+            outcome = Outcome(error.status, error.body(request_id), dict(error.headers))
+        except Exception:  # a bug here must fail the test loudly, not hang the client
+            outcome = Outcome(
+                500,
+                ApiError(
+                    500, "internal_server_error", "Emulator bug:\n" + traceback.format_exc()
+                ).body(request_id),
+            )
         return outcome
 
     def _dispatch(
@@ -1109,33 +985,6 @@ class NotionEmulator:
             FAULT_MESSAGES["rate_limited"],
             {"Retry-After": _retry_after_header(self.retry_after)},
         )
-
-    def _matching_fault(self, request: NotionRequest, after_processing: bool) -> _Fault | None:
-        for fault in self._faults:
-            if fault.remaining <= 0 or fault.after_processing != after_processing:
-                continue
-            if fault.when is None or fault.when(request):
-                fault.remaining -= 1
-                return fault
-        return None
-
-    def _pre_fault(self, request: NotionRequest) -> _Outcome | None:
-        fault = self._matching_fault(request, after_processing=False)
-        if fault is None:
-            return None
-        if fault.kind == "disconnect":
-            return _Outcome(disconnect=True)
-        body = fault.body if isinstance(fault.body, bytes) else copy.deepcopy(fault.body)
-        return _Outcome(fault.status, body, dict(fault.headers))
-
-    def _post_fault(self, request: NotionRequest, outcome: _Outcome) -> None:
-        fault = self._matching_fault(request, after_processing=True)
-        if fault is None:
-            return
-        if fault.kind == "disconnect":
-            outcome.disconnect = True
-        else:
-            outcome.delay = fault.seconds
 
     def _attribute(self, request: NotionRequest, route: _Route, body: Any) -> None:
         """Fill in the data source, database and page a request is about, where known."""
@@ -2257,87 +2106,3 @@ class NotionEmulator:
                 )
             raise _not_found("data source", source_id, hint)
         return source
-
-
-# ---- HTTP ---------------------------------------------------------------------------------
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    timeout = 30
-    server: _Server
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in two writes: without this, Nagle's algorithm and the
-        # client's delayed ACK add ~40 ms to every answer.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection)
-
-    def finish(self) -> None:
-        try:
-            super().finish()
-        finally:
-            self.server.untrack(self.connection)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        return
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw_body = self.rfile.read(length) if length else b""
-        outcome = self.server.emulator._handle(self.command, self.path, self.headers, raw_body)
-        if outcome.disconnect:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        if outcome.delay:
-            time.sleep(outcome.delay)
-        if isinstance(outcome.body, bytes):
-            payload = outcome.body
-            content_type = "text/html"
-        else:
-            payload = json.dumps(outcome.body, ensure_ascii=False).encode("utf-8")
-            content_type = "application/json; charset=utf-8"
-        self.send_response(outcome.status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(payload)))
-        for name, value in outcome.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, emulator: NotionEmulator) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.emulator = emulator
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-
-    def track(self, connection: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.add(connection)
-
-    def untrack(self, connection: socket.socket) -> None:
-        with self._connections_lock:
-            self._connections.discard(connection)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (timeout, dropped connection) is part of the tests, not a bug.
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-    def close_connections(self) -> None:
-        """Close kept-alive connections, so no client reaches a stopped emulator."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)

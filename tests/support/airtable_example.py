@@ -1,0 +1,49 @@
+"""The example cooperative on the Airtable emulator: its token and base, tables, settings.
+
+``build_example_base`` does what ``cae airtable init --with-example`` does; ``environment`` is
+what a run needs to reach the emulator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from cae.config import Config
+from cae.defaults import EXAMPLE_DIR
+from emulators.airtable import AirtableEmulator
+from integrations.airtable import AirtableClient, AirtableSettings
+from integrations.airtable_init import init_base
+
+TOKEN, BASE = "patCAETEST", "appCAETEST"
+PENALTY = 0.5  # seconds: the emulator's penalty and the client's wait, shortened together
+INPUT_TABLES = [
+    "Membres",
+    "Missions",
+    "Factures",
+    "Plénières",
+    "Présences",
+    "Bénévolat",
+    "Ateliers",
+]
+LEDGER_TABLES = ["Versements", "Courriers"]
+PAYOUTS = {"payout_mid", "payout_delivery"}
+
+
+def environment(emulator: AirtableEmulator, base: str = BASE) -> dict[str, str]:
+    return {
+        "AIRTABLE_TOKEN": TOKEN,
+        "AIRTABLE_BASE_ID": base,
+        "AIRTABLE_ENDPOINT_URL": emulator.url,
+        "CAE_AIRTABLE_PENALTY_SECONDS": str(PENALTY),
+    }
+
+
+def build_example_base(emulator: AirtableEmulator, base: str = BASE) -> None:
+    """What ``cae airtable init --with-example`` does, with the rate limit lifted for speed."""
+    settings = AirtableSettings.from_environment(env=environment(emulator, base))
+    limit, emulator.rate_limit = emulator.rate_limit, None
+    init_base(
+        AirtableClient(replace(settings, requests_per_second=1000)), Config().schema, EXAMPLE_DIR
+    )
+    emulator.rate_limit = limit
+    emulator.reset_counts()
