@@ -15,8 +15,8 @@ from cae.config import Config
 from cae.defaults import EXAMPLE_DIR
 from emulators.notion import NotionEmulator
 from integrations.notion import NotionClient, NotionSettings
-from integrations.notion_properties import page_title, plain_value
 from integrations.notion_init import InitReport, init_workspace
+from integrations.notion_properties import page_title, plain_value
 from tests.support.airtable_example import LEDGER_TABLES
 
 TOKEN = "secret_CAETEST"
