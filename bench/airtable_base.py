@@ -15,8 +15,8 @@ from typing import Any
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import _fields, init_base
 from integrations.airtable_ledger import LETTERS, PAYOUT_KINDS, PAYOUTS
-from integrations.schema import Schema
 from integrations.workbook import LocalWorkbook
+from settings.schema import Schema
 from tests.airtable_minimum import minimum_requests
 from tests.emulators.airtable import AirtableEmulator
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from charter.dates import add_months, first_of_month, previous_month
-from integrations.schema import Schema
+from settings.schema import Schema
 
 AS_OF = date(2026, 11, 26)
 SEED = 7

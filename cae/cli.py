@@ -14,9 +14,9 @@ from datetime import date
 from pathlib import Path
 
 from cae import ledger_cli
-from cae.config import Config
 from charter.model import LedgerStatus
 from integrations.ledger import SqliteLedger
+from settings.config import Config
 
 
 def _iso_date(text: str) -> date:
@@ -136,7 +136,7 @@ def unlock_source(args: argparse.Namespace) -> int:
     killed outright (it would otherwise lapse with the run's lease)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.locks import unlock
-    from flows.setup import RunSetup
+    from services.run_setup import RunSetup
 
     setup = RunSetup.create(args.source, args.data, None, "outbox", args.config)
     assert setup.lock is not None
@@ -155,9 +155,9 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def airtable_init(args: argparse.Namespace) -> int:
-    from cae.defaults import EXAMPLE_DIR
     from integrations.airtable import AirtableClient
     from integrations.airtable_init import init_base
+    from settings.defaults import EXAMPLE_DIR
 
     try:
         config = _config(args)
@@ -210,9 +210,9 @@ def airtable_webhook(args: argparse.Namespace) -> int:
 
 
 def notion_init(args: argparse.Namespace) -> int:
-    from cae.defaults import EXAMPLE_DIR
     from integrations.notion import NotionClient, NotionSettings
     from integrations.notion_init import init_workspace
+    from settings.defaults import EXAMPLE_DIR
 
     try:
         config = _config(args)

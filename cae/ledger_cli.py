@@ -21,9 +21,9 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from cae.defaults import paris_today
 from charter.model import LedgerStatus
 from integrations.ledger import LedgerRow, SqliteLedger
+from settings.defaults import paris_today
 
 EXPORT_COLUMNS = (
     "key",

@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from cae.config import Config
+from settings.config import Config
 
 
 def receiver_config(source: str, data: str | None, config: str | None) -> Any:

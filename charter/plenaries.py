@@ -1,4 +1,4 @@
-"""Monthly plenaries are mandatory (art. 7; CHARTER.md §6).
+"""Monthly plenaries are mandatory (art. 7).
 
 A warning at the second unjustified absence, exclusion at the third.
 """

@@ -34,7 +34,7 @@ from integrations.cells import (
     parse_cell,
     quoted,
 )
-from integrations.schema import UNNAMED_TABLES, FieldSpec, FieldType, Schema, TableSpec
+from settings.schema import UNNAMED_TABLES, FieldSpec, FieldType, Schema, TableSpec
 
 #: Airtable's penalty after a 429, in seconds. Tests shorten it with CAE_AIRTABLE_PENALTY_SECONDS.
 PENALTY_SECONDS = 30.0

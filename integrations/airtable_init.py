@@ -14,11 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from cae.summary import SUMMARY_FIELDS
+from charter.kinds import SUMMARY_FIELDS
 from integrations import airtable_ledger as ledger
 from integrations.airtable import AirtableClient
-from integrations.schema import FieldSpec, FieldType, Schema, TableSpec
 from integrations.workbook import LocalWorkbook
+from settings.schema import FieldSpec, FieldType, Schema, TableSpec
 
 KINDS = tuple(SUMMARY_FIELDS)
 STATUSES = ("pending", "sent", "failed", "historical")

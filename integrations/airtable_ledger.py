@@ -117,7 +117,6 @@ class AirtableLedger(CachedLedger):
         self._rows: dict[str, LedgerRow] | None = None
         self._ids: dict[str, str] = {}
         self._pending_marks: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-        self.writes = 0  # rows written, for the run's report
 
     def _read(self) -> dict[str, LedgerRow]:
         if self._rows is None:
@@ -161,7 +160,6 @@ class AirtableLedger(CachedLedger):
                 known[row.key] = row
                 if by_key[row.key] in new_ids or resent:
                     created.append(row.key)
-            self.writes += len(batch)
         return created
 
     def reclaim(self, keys: list[str]) -> list[str]:
@@ -195,7 +193,6 @@ class AirtableLedger(CachedLedger):
             self.client.table(table).batch_update(
                 [{"id": rec_id, "fields": fields} for rec_id, fields in updates.items()]
             )
-            self.writes += len(updates)
 
     def flush(self) -> None:
         """Write every buffered status change (10 rows a request)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from charter.scope import Scope
-from integrations.schema import Schema
+from settings.schema import Schema
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ from charter.scope import Scope, ScopeKind
 from integrations.airtable import cell_value as typed_value
 from integrations.base import DataError, SourceRecord, SourceTables
 from integrations.cells import build_record, missing_required_fields
-from integrations.schema import UNNAMED_TABLES, FieldSpec, FieldType, Schema, TableSpec
+from settings.schema import UNNAMED_TABLES, FieldSpec, FieldType, Schema, TableSpec
 
 API_VERSION = "2025-09-03"
 BASE_URL = "https://api.notion.com"

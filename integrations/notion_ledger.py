@@ -103,7 +103,6 @@ class NotionLedger(CachedLedger):
         self.scope = scope
         self._rows: dict[str, LedgerRow] | None = None
         self._ids: dict[str, str] = {}
-        self.writes = 0  # pages created or updated, for the run's report
 
     def _source(self, table: str) -> str:
         source = self.client.data_source(TABLE_KEYS[table])
@@ -147,7 +146,6 @@ class NotionLedger(CachedLedger):
             self._ids[row.key] = page["id"]
             known[row.key] = row
             created.append(row.key)
-            self.writes += 1
         return created
 
     def reclaim(self, keys: list[str]) -> list[str]:
@@ -174,7 +172,6 @@ class NotionLedger(CachedLedger):
             changes[DOCUMENT] = property_value("rich_text", row.document)
         if changes:
             self.client.update_page(self._ids[key], changes)
-            self.writes += 1
         self._read()[key] = row
 
     def flush(self) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from charter.scope import Scope
 from integrations.base import DataError, SourceRecord, SourceTables
 from integrations.cells import build_record, parse_cell
-from integrations.schema import UNNAMED_TABLES, Schema, TableSpec
+from settings.schema import UNNAMED_TABLES, Schema, TableSpec
 
 #: Suffixes of a table's file name after its label, in order of preference.
 FILE_SUFFIXES = (".csv", "-Grid view.csv")

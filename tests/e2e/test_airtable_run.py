@@ -14,11 +14,11 @@ from datetime import date
 
 import pytest
 
-from cae.config import Config
-from cae.defaults import EXAMPLE_DIR
 from flows.daily import daily
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
+from settings.config import Config
+from settings.defaults import EXAMPLE_DIR
 from tests.airtable_minimum import minimum_requests as shared_minimum
 from tests.e2e.test_example_run import RUN_1, RUN_2, assert_matches
 from tests.emulators.airtable import AirtableEmulator

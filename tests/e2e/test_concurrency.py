@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from cae.defaults import EXAMPLE_DIR
 from charter.model import LedgerStatus
 from integrations.ledger import SqliteLedger
+from settings.defaults import EXAMPLE_DIR
 from tests.e2e.test_airtable_run import BASE, LEDGER_TABLES, build_example_base, environment
 from tests.e2e.test_example_run import RUN_1
 from tests.emulators.airtable import AirtableEmulator

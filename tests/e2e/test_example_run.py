@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from cae.defaults import EXAMPLE_DIR, EXAMPLE_LATER_DIR
 from flows.daily import daily
+from settings.defaults import EXAMPLE_DIR, EXAMPLE_LATER_DIR
 
 EXPECTED = json.loads((Path(__file__).parent / "expected_example.json").read_text("utf-8"))
 RUN_1, RUN_2 = EXPECTED["runs"]

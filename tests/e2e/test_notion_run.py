@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-from cae.config import NOTION_TABLES, Config
-from cae.defaults import EXAMPLE_DIR
 from flows.daily import daily
 from flows.targeted import targeted
 from integrations.notion import NotionClient, NotionSettings, page_title, plain_value
 from integrations.notion_init import InitReport, init_workspace
+from settings.config import NOTION_TABLES, Config
+from settings.defaults import EXAMPLE_DIR
 from tests.e2e.test_airtable_run import LEDGER_TABLES, PAYOUTS
 from tests.e2e.test_example_run import RUN_1, RUN_2, assert_matches
 from tests.e2e.test_targeted_run import MISSION

@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from cae.airtable_webhooks import create_webhook, save_webhook_secret
-from cae.config import Config
 from integrations.airtable import AirtableClient, AirtableSettings
+from settings.config import Config
 from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, build_example_base, environment
 from tests.e2e.test_notion_run import TOKEN as NOTION_TOKEN
 from tests.e2e.test_notion_run import build_workspace

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from cae.defaults import EXAMPLE_DIR
 from flows.daily import daily
 from flows.targeted import targeted
+from settings.defaults import EXAMPLE_DIR
 from tests.e2e.test_airtable_run import BASE, PENALTY, TOKEN, build_example_base, environment
 from tests.e2e.test_example_run import RUN_1
 from tests.emulators.airtable import AirtableEmulator

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from cae.config import Config
 from charter.model import LedgerStatus
 from integrations.ledger import LedgerRow
 from integrations.notion import (
@@ -28,7 +27,8 @@ from integrations.notion import (
 )
 from integrations.notion_init import init_workspace
 from integrations.notion_ledger import NotionLedger
-from integrations.schema import FieldSpec, FieldType
+from settings.config import Config
+from settings.schema import FieldSpec, FieldType
 from tests.emulators.notion import INLINE_RELATION_LIMIT, NotionEmulator
 
 TOKEN = "secret_CAETEST"
@@ -221,7 +221,7 @@ def test_the_bucket_keeps_to_its_rate_and_is_shared_per_token():
 
 
 def test_init_loads_the_example_through_the_same_reader(emulator, tmp_path: Path):
-    from cae.defaults import EXAMPLE_DIR
+    from settings.defaults import EXAMPLE_DIR
 
     report = init_workspace(
         client_for(emulator), SCHEMA, emulator.create_page_parent("CAE"), EXAMPLE_DIR

@@ -20,12 +20,12 @@ import pytest
 from jinja2 import TemplateNotFound, UndefinedError
 from pypdf import PdfReader
 
-from cae.config import CooperativeInfo
-from cae.formatting import money
-from cae.rendering import TEMPLATES_DIR, RenderedDocument, Renderer
+from charter.french import money
 from charter.model import Channel, Document, Involvement, Member, Mission, Stage
 from charter.params import CharterParams
-from integrations.mail import build_message
+from documents.mail import build_message
+from documents.rendering import TEMPLATES_DIR, RenderedDocument, Renderer
+from settings.config import CooperativeInfo
 
 AS_OF = date(2026, 11, 26)
 

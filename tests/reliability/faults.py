@@ -53,10 +53,10 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from cae.config import Config
-from cae.defaults import EXAMPLE_DIR
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
+from settings.config import Config
+from settings.defaults import EXAMPLE_DIR
 from tests.e2e.test_airtable_run import INPUT_TABLES, LEDGER_TABLES
 from tests.emulators.airtable import AirtableEmulator, ApiRequest
 from tests.smtp_server import free_port
@@ -487,7 +487,8 @@ def _unlock(base_id: str) -> None:
     """Free the per-source slot a killed run still holds, as a person would (``cae unlock``)."""
     from prefect.exceptions import PrefectHTTPStatusError
 
-    from flows.locks import lock_name, unlock
+    from flows.locks import unlock
+    from services.run_setup import lock_name
 
     for attempt in range(3):  # the test's Prefect server may answer 503 under load
         try:

@@ -27,11 +27,11 @@ from uuid import UUID
 import pytest
 from pypdf import PdfReader
 
-from cae.config import Config
-from cae.defaults import EXAMPLE_DIR
 from flows.daily import daily
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
+from settings.config import Config
+from settings.defaults import EXAMPLE_DIR
 from tests.e2e.test_airtable_run import BASE, PENALTY
 from tests.emulators.airtable import AirtableEmulator
 from tests.smtp_server import SmtpServer

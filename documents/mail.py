@@ -21,7 +21,7 @@ from email.policy import default
 from email.utils import format_datetime, parseaddr
 from zoneinfo import ZoneInfo
 
-from cae.rendering import RenderedDocument
+from documents.rendering import RenderedDocument
 
 #: The domain of a Message-ID when the sender's address has none usable (RFC 6761).
 FALLBACK_DOMAIN = "cae.invalid"
