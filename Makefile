@@ -25,5 +25,7 @@ run-later: install
 test: install
 	$(PY) -m pytest -q
 
+## Style, types (mypy on charter/) and the layers contract of pyproject.toml (import-linter).
 lint: install
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy \
+		&& $(VENV)/bin/lint-imports

@@ -1,8 +1,13 @@
 """The ``cae`` command line.
 
 ``cae run --data DIR --as-of YYYY-MM-DD --out DIR [--config FILE]`` runs the daily job once, as a
-Prefect flow run (DATA-MODEL.md, "The command line"). Exit status 0 when the run completed, data
+Prefect flow run. Exit status 0 when the run completed, data
 errors included; non-zero only when the run itself could not complete.
+
+The commands that need Prefect (``run``, ``unlock``, ``serve``) import the flows when they run:
+Prefect takes seconds to import, which ``cae ledger`` does not pay, and it reads its settings
+when imported, after ``PREFECT_SERVER_ANALYTICS_ENABLED`` is set. There is no import cycle to
+avoid: ``lint-imports`` checks that nothing below imports ``cae``.
 """
 
 from __future__ import annotations
@@ -14,9 +19,20 @@ from datetime import date
 from pathlib import Path
 
 from cae import ledger_cli
+from cae.airtable_webhooks import (
+    create_webhook,
+    load_webhook_secret,
+    refresh_webhook,
+    save_webhook_secret,
+)
 from charter.model import LedgerStatus
+from integrations.airtable import AirtableClient, AirtableSettings
+from integrations.airtable_init import init_base
 from integrations.ledger import SqliteLedger
+from integrations.notion import NotionClient, NotionSettings
+from integrations.notion_init import init_workspace
 from settings.config import Config
+from settings.defaults import EXAMPLE_DIR
 
 
 def _iso_date(text: str) -> date:
@@ -94,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     # Offline machines: Prefect's local server must not try to phone home.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.daily import daily
+    from flows.daily import daily  # Prefect: see the module's docstring
 
     try:
         summary = daily(
@@ -135,7 +151,7 @@ def unlock_source(args: argparse.Namespace) -> int:
     """Free the one-run-at-a-time slot of an Airtable base or Notion ledger after a run was
     killed outright (it would otherwise lapse with the run's lease)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.locks import unlock
+    from flows.locks import unlock  # Prefect: see the module's docstring
     from services.run_setup import RunSetup
 
     setup = RunSetup.create(args.source, args.data, None, "outbox", args.config)
@@ -154,16 +170,16 @@ def _config(args: argparse.Namespace) -> Config:
     return Config.find(Path.cwd(), Path(args.config) if args.config else None)
 
 
-def airtable_init(args: argparse.Namespace) -> int:
-    from integrations.airtable import AirtableClient
-    from integrations.airtable_init import init_base
-    from settings.defaults import EXAMPLE_DIR
+def _airtable_client(config: Config) -> AirtableClient:
+    """The base of ``AIRTABLE_BASE_ID`` or ``[airtable] base_id``, with its token."""
+    return AirtableClient(AirtableSettings.from_environment(config.airtable.get("base_id")))
 
+
+def airtable_init(args: argparse.Namespace) -> int:
     try:
         config = _config(args)
-        settings = config.airtable_settings()
         report = init_base(
-            AirtableClient(settings), config.schema, EXAMPLE_DIR if args.with_example else None
+            _airtable_client(config), config.schema, EXAMPLE_DIR if args.with_example else None
         )
     except Exception as exc:
         print(f"cae airtable init : {exc}", file=sys.stderr)
@@ -177,17 +193,9 @@ def airtable_init(args: argparse.Namespace) -> int:
 
 
 def airtable_webhook(args: argparse.Namespace) -> int:
-    from cae.airtable_webhooks import (
-        create_webhook,
-        load_webhook_secret,
-        refresh_webhook,
-        save_webhook_secret,
-    )
-    from integrations.airtable import AirtableClient
-
     try:
         config = _config(args)
-        client = AirtableClient(config.airtable_settings())
+        client = _airtable_client(config)
         if args.action == "create":
             if not args.url:
                 raise ValueError("--url est nécessaire pour créer le webhook")
@@ -210,10 +218,6 @@ def airtable_webhook(args: argparse.Namespace) -> int:
 
 
 def notion_init(args: argparse.Namespace) -> int:
-    from integrations.notion import NotionClient, NotionSettings
-    from integrations.notion_init import init_workspace
-    from settings.defaults import EXAMPLE_DIR
-
     try:
         config = _config(args)
         client = NotionClient(NotionSettings.from_environment(config.notion))
@@ -248,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         return unlock_source(args)
     if args.command == "serve":
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        from cae.serve import serve
+        from cae.serve import serve  # Prefect: see the module's docstring
 
         serve(args.host, args.port, args.source, args.data, args.out, args.config)
         return 0

@@ -21,31 +21,41 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+from prefect import serve as prefect_serve
+from prefect.schedules import Cron
+
+from cae.airtable_webhooks import load_webhook_secret
+from cae.webhooks import (
+    AirtableWebhookConfig,
+    FileCursorStore,
+    FileTokenStore,
+    NotionWebhookConfig,
+    ReceiverConfig,
+    create_app,
+    prefect_launcher,
+)
+from flows.daily import daily
+from flows.monthly import monthly_report
+from flows.targeted import targeted
+from services.run_setup import airtable_settings
 from settings.config import Config
 
 
-def receiver_config(source: str, data: str | None, config: str | None) -> Any:
-    from cae.webhooks import (
-        AirtableWebhookConfig,
-        FileCursorStore,
-        FileTokenStore,
-        NotionWebhookConfig,
-        ReceiverConfig,
-    )
-
+def receiver_config(source: str, data: str | None, config_file: str | None) -> Any:
+    """The receiver's settings, from the environment and the run's ``cae.toml``."""
     state = Path(os.environ.get("CAE_STATE_DIR", ".cae-state"))
     airtable = None
     if os.environ.get("CAE_AIRTABLE_WEBHOOK"):
-        from cae.airtable_webhooks import load_webhook_secret
-
-        settings = Config.find(Path(data) if data else Path.cwd(), Path(config) if config else None)
+        folder = Path(data) if data else Path.cwd()
+        config = Config.find(folder, Path(config_file) if config_file else None)
         secret = load_webhook_secret(os.environ["CAE_AIRTABLE_WEBHOOK"])
         airtable = AirtableWebhookConfig(
             secret.webhook_id,
             secret.mac_secret_base64,
-            settings.airtable_settings(),
-            missions_table=settings.schema.label("missions"),
-            members_table=settings.schema.label("members"),
+            airtable_settings(config),
+            missions_table=config.schema.label("missions"),
+            members_table=config.schema.label("members"),
         )
     notion = None
     missions_ds = os.environ.get("CAE_NOTION_MISSIONS_DATA_SOURCE")
@@ -64,12 +74,6 @@ def receiver_config(source: str, data: str | None, config: str | None) -> Any:
 
 def deployments(source: str, data: str | None, out: str) -> list[Any]:
     """The three deployments of prefect.yaml, for ``serve``."""
-    from prefect.schedules import Cron
-
-    from flows.daily import daily
-    from flows.monthly import monthly_report
-    from flows.targeted import targeted
-
     parameters = {"source": source, "data": data, "out": str(Path(out).resolve())}
     tags = ["cae", f"source:{source}"]
     return [
@@ -93,19 +97,15 @@ def deployments(source: str, data: str | None, out: str) -> list[Any]:
 
 
 def serve(
-    host: str, port: int, source: str, data: str | None, out: str, config: str | None
+    host: str, port: int, source: str, data: str | None, out: str, config_file: str | None
 ) -> None:
-    import uvicorn
-    from prefect import serve as prefect_serve
-
-    from cae.webhooks import create_app, prefect_launcher
-
+    """Register and serve the deployments, and listen for webhooks on ``host:port``."""
     served = deployments(source, data, out)
     for deployment in served:
         # Registered before the receiver listens, so a webhook never names a deployment that
         # does not exist yet; serve() registers them again, which changes nothing.
         deployment.apply()
-    app = create_app(receiver_config(source, data, config), prefect_launcher())
+    app = create_app(receiver_config(source, data, config_file), prefect_launcher())
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     threading.Thread(target=server.run, name="webhooks", daemon=True).start()
     print(f"Récepteur de webhooks : http://{host}:{port}/webhooks/… ; déploiements servis.")
