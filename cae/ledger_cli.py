@@ -1,4 +1,4 @@
-"""``cae ledger``: what was sent, what failed, what waits for a person (CHARTER.md §10).
+"""``cae ledger``: what was sent, what failed, what waits for a person.
 
     cae ledger list [--kind K] [--status S] [--member NAME]
     cae ledger show KEY
