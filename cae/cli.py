@@ -13,8 +13,10 @@ avoid: ``lint-imports`` checks that nothing below imports ``cae``.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -165,6 +167,26 @@ def unlock_source(args: argparse.Namespace) -> int:
     return 0
 
 
+Command = Callable[[argparse.Namespace], int]
+
+
+def _reports_failure(prefix: str) -> Callable[[Command], Command]:
+    """A command that fails prints ``<prefix> : <the reason>`` in French and exits with 1."""
+
+    def wrap(command: Command) -> Command:
+        @functools.wraps(command)
+        def guarded(args: argparse.Namespace) -> int:
+            try:
+                return command(args)
+            except Exception as exc:
+                print(f"{prefix} : {exc}", file=sys.stderr)
+                return 1
+
+        return guarded
+
+    return wrap
+
+
 def _config(args: argparse.Namespace) -> Config:
     """``--config FILE``, else ``cae.toml`` in the current folder, else the defaults."""
     return Config.find(Path.cwd(), Path(args.config) if args.config else None)
@@ -175,15 +197,11 @@ def _airtable_client(config: Config) -> AirtableClient:
     return AirtableClient(AirtableSettings.from_environment(config.airtable.get("base_id")))
 
 
+@_reports_failure("cae airtable init")
 def airtable_init(args: argparse.Namespace) -> int:
-    try:
-        config = _config(args)
-        report = init_base(
-            _airtable_client(config), config.schema, EXAMPLE_DIR if args.with_example else None
-        )
-    except Exception as exc:
-        print(f"cae airtable init : {exc}", file=sys.stderr)
-        return 1
+    config = _config(args)
+    example = EXAMPLE_DIR if args.with_example else None
+    report = init_base(_airtable_client(config), config.schema, example)
     print(
         f"Tables créées : {', '.join(report.tables_created) or 'aucune'} ; "
         f"champs ajoutés : {len(report.fields_created)} ; "
@@ -192,40 +210,34 @@ def airtable_init(args: argparse.Namespace) -> int:
     return 0
 
 
+@_reports_failure("cae airtable webhook")
 def airtable_webhook(args: argparse.Namespace) -> int:
-    try:
-        config = _config(args)
-        client = _airtable_client(config)
-        if args.action == "create":
-            if not args.url:
-                raise ValueError("--url est nécessaire pour créer le webhook")
-            watched = {
-                config.schema.label(key): [f.label for f in config.schema.table(key).fields]
-                for key in ("missions", "members")
-            }
-            created = create_webhook(client, args.url, list(watched), watched)
-            save_webhook_secret(args.save, created.webhook_id, created.mac_secret_base64)
-            print(f"Webhook {created.webhook_id} créé, valable jusqu'au {created.expiration} ;")
-            print(f"son secret est gardé dans « {args.save} ». Prolongez-le chaque semaine.")
-        else:
-            secret = load_webhook_secret(args.save)
-            expiration = refresh_webhook(client, secret.webhook_id)
-            print(f"Webhook {secret.webhook_id} prolongé jusqu'au {expiration}.")
-    except Exception as exc:
-        print(f"cae airtable webhook : {exc}", file=sys.stderr)
-        return 1
+    config = _config(args)
+    client = _airtable_client(config)
+    if args.action == "create":
+        if not args.url:
+            raise ValueError("--url est nécessaire pour créer le webhook")
+        watched = {
+            config.schema.label(key): [f.label for f in config.schema.table(key).fields]
+            for key in ("missions", "members")
+        }
+        created = create_webhook(client, args.url, list(watched), watched)
+        save_webhook_secret(args.save, created.webhook_id, created.mac_secret_base64)
+        print(f"Webhook {created.webhook_id} créé, valable jusqu'au {created.expiration} ;")
+        print(f"son secret est gardé dans « {args.save} ». Prolongez-le chaque semaine.")
+    else:
+        secret = load_webhook_secret(args.save)
+        expiration = refresh_webhook(client, secret.webhook_id)
+        print(f"Webhook {secret.webhook_id} prolongé jusqu'au {expiration}.")
     return 0
 
 
+@_reports_failure("cae notion init")
 def notion_init(args: argparse.Namespace) -> int:
-    try:
-        config = _config(args)
-        client = NotionClient(NotionSettings.from_environment(config.notion))
-        example = EXAMPLE_DIR if args.with_example else None
-        report = init_workspace(client, config.schema, args.parent, example)
-    except Exception as exc:
-        print(f"cae notion init : {exc}", file=sys.stderr)
-        return 1
+    config = _config(args)
+    client = NotionClient(NotionSettings.from_environment(config.notion))
+    example = EXAMPLE_DIR if args.with_example else None
+    report = init_workspace(client, config.schema, args.parent, example)
     print(
         f"Bases créées : {', '.join(report.created) or 'aucune'} ; "
         f"propriétés ajoutées : {len(report.properties_added)} ; "

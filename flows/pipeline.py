@@ -46,17 +46,8 @@ def _apply_charter(run: RunSetup, scope: Scope | None) -> dict[str, Any]:
     rendered = render_documents(
         claimed, records.coop, config.cooperative, config.charter, run.as_of
     )
-    delivered = deliver_documents(
-        run.ledger_store,
-        run.outbox,
-        run.mailer,
-        rendered,
-        ledger_state.resend if scope is None else [],
-        records.coop,
-        namer,
-        config.cooperative,
-        run.as_of,
-    )
+    resend = ledger_state.resend if scope is None else []
+    delivered = deliver_documents(run, rendered, resend, records.coop, namer)
     summary = build_summary(
         as_of=run.as_of,
         source=run.source.name,

@@ -9,10 +9,10 @@ from prefect.cache_policies import NO_CACHE
 
 from charter.model import Cooperative, Document
 from charter.params import CharterParams
-from integrations.ledger import LedgerRow, LedgerStore
-from integrations.outbox import Outbox
+from integrations.ledger import LedgerRow
 from services import delivery
-from services.delivery import Delivered, Mailer, Rendered
+from services.delivery import Delivered, Rendered
+from services.run_setup import RunSetup
 from services.summary import Namer
 from settings.config import CooperativeInfo
 from tasks.quoting import quoted
@@ -34,17 +34,22 @@ def render_documents(
 @quoted
 @task(name="deliver-documents", cache_policy=NO_CACHE)
 def deliver_documents(
-    store: LedgerStore,
-    outbox: Outbox,
-    mailer: Mailer,
+    run: RunSetup,
     rendered: list[Rendered],
     resend: list[LedgerRow],
     coop: Cooperative,
     namer: Namer,
-    info: CooperativeInfo,
-    as_of: date,
 ) -> Delivered:
     """Send the new documents, then the failed ones again (``services.delivery.deliver``)."""
     return delivery.deliver(
-        store, outbox, mailer, rendered, resend, coop, namer, info, as_of, get_run_logger()
+        run.ledger_store,
+        run.outbox,
+        run.mailer,
+        rendered,
+        resend,
+        coop,
+        namer,
+        run.config.cooperative,
+        run.as_of,
+        get_run_logger(),
     )
