@@ -29,5 +29,7 @@ test: install
 test-fast: install
 	$(PY) -m pytest -q -m "not e2e"
 
+## Style, types (mypy on charter/) and the layers contract of pyproject.toml (import-linter).
 lint: install
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy \
+		&& $(VENV)/bin/lint-imports

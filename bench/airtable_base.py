@@ -17,8 +17,8 @@ from emulators.airtable_minimum import minimum_requests
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import _fields, init_base
 from integrations.ledger_fields import LETTERS, PAYOUT_KINDS, PAYOUTS
-from integrations.schema import Schema
 from integrations.workbook import LocalWorkbook
+from settings.schema import Schema
 
 TOKEN, BASE = "patCAEBENCH", "appCAEBENCH"
 LEDGER_TABLES = (PAYOUTS, LETTERS)

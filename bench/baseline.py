@@ -28,8 +28,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from cae.config import Config
-from cae.summary import Namer
 from charter.evaluate import evaluate
 from integrations.airtable import AirtableClient
 from integrations.airtable_source import source_record
@@ -43,7 +41,10 @@ from integrations.ledger_fields import (
     row_from_cells,
     table_for,
 )
-from tasks.ledger import claim_row
+from services.ledger import claim_row
+from services.run_setup import airtable_settings
+from services.summary import Namer
+from settings.config import Config
 
 #: Link fields of Missions naming members, and the inverse fields Airtable adds elsewhere.
 MISSION_MEMBER_LINKS = ("Porteur·euse", "Chef·fe de projet", "Lead dev", "Équipe")
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--result", type=Path, required=True)
     args = parser.parse_args(argv)
     config = Config.find(args.data)
-    client = AirtableClient(config.airtable_settings())
+    client = AirtableClient(airtable_settings(config))
     began = time.perf_counter()
     result = record_by_record(client, config, args.as_of)
     result["wall_s"] = time.perf_counter() - began

@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     finished = time.perf_counter()
     summary = state.result()
     documents = summary["documents"]
-    from cae.rendering import PARALLEL_FROM, render_workers
+    from documents.rendering import PARALLEL_FROM, render_workers
 
     workers = render_workers() if len(documents) >= PARALLEL_FROM else 1
     result = {

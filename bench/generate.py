@@ -2,7 +2,7 @@
 
     python -m bench.generate --size M --out /tmp/coop-M [--seed 7] [--as-of 2026-11-26]
 
-writes one CSV file per table (the labels of ``integrations/schema.py``, links by primary value,
+writes one CSV file per table (the labels of ``settings/schema.py``, links by primary value,
 as ``cae/example/``) and a ``cae.toml`` whose ``go_live`` is the first day of the month before
 ``as_of``: a run then issues about a month of documents and records the years before it as
 ``historical``. ``load_into_emulator`` puts the same records into the Airtable emulator through
@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from charter.dates import add_months, first_of_month, previous_month
-from integrations.schema import Schema
+from settings.schema import Schema
 
 AS_OF = date(2026, 11, 26)
 SEED = 7

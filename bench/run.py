@@ -332,10 +332,10 @@ def _rss_kib(pid: int) -> int:
 
 def engine(folder: Path, as_of: date, size: str) -> dict[str, Any]:
     """The pure evaluation, no I/O: records loaded once, ``evaluate`` timed a few times."""
-    from cae.config import Config
     from charter.evaluate import evaluate
     from integrations.assemble import assemble
     from integrations.workbook import LocalWorkbook
+    from settings.config import Config
 
     config = Config.find(folder)
     began = time.perf_counter()
@@ -367,11 +367,11 @@ def render_sample(folder: Path, as_of: date, size: str, count: int = 300) -> dic
     one, timed in CPU seconds (so other work on the machine does not count against it)."""
     import random
 
-    from cae.config import Config
-    from cae.rendering import Renderer
     from charter.evaluate import evaluate
+    from documents.rendering import Renderer
     from integrations.assemble import assemble
     from integrations.workbook import LocalWorkbook
+    from settings.config import Config
 
     config = Config.find(folder)
     coop, _ = assemble(LocalWorkbook(folder).read(config.schema), config.schema)

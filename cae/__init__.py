@@ -1,0 +1,1 @@
+"""Entry points: the ``cae`` command line, ``cae serve`` and the webhook receiver."""

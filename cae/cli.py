@@ -1,22 +1,40 @@
 """The ``cae`` command line.
 
 ``cae run --data DIR --as-of YYYY-MM-DD --out DIR [--config FILE]`` runs the daily job once, as a
-Prefect flow run (DATA-MODEL.md, "The command line"). Exit status 0 when the run completed, data
+Prefect flow run. Exit status 0 when the run completed, data
 errors included; non-zero only when the run itself could not complete.
+
+The commands that need Prefect (``run``, ``unlock``, ``serve``) import the flows when they run:
+Prefect takes seconds to import, which ``cae ledger`` does not pay, and it reads its settings
+when imported, after ``PREFECT_SERVER_ANALYTICS_ENABLED`` is set. There is no import cycle to
+avoid: ``lint-imports`` checks that nothing below imports ``cae``.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from cae import ledger_cli
-from cae.config import Config
+from cae.webhooks.airtable_registration import (
+    create_webhook,
+    load_webhook_secret,
+    refresh_webhook,
+    save_webhook_secret,
+)
 from charter.model import LedgerStatus
+from integrations.airtable import AirtableClient, AirtableSettings
+from integrations.airtable_init import init_base
 from integrations.ledger import SqliteLedger
+from integrations.notion import NotionClient, NotionSettings
+from integrations.notion_init import init_workspace
+from settings.config import Config
+from settings.defaults import EXAMPLE_DIR
 
 
 def _iso_date(text: str) -> date:
@@ -94,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     # Offline machines: Prefect's local server must not try to phone home.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.daily import daily
+    from flows.daily import daily  # Prefect: see the module's docstring
 
     try:
         summary = daily(
@@ -135,8 +153,8 @@ def unlock_source(args: argparse.Namespace) -> int:
     """Free the one-run-at-a-time slot of an Airtable base or Notion ledger after a run was
     killed outright (it would otherwise lapse with the run's lease)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    from flows.locks import unlock
-    from flows.setup import RunSetup
+    from flows.locks import unlock  # Prefect: see the module's docstring
+    from services.run_setup import RunSetup
 
     setup = RunSetup.create(args.source, args.data, None, "outbox", args.config)
     assert setup.lock is not None
@@ -149,25 +167,41 @@ def unlock_source(args: argparse.Namespace) -> int:
     return 0
 
 
+Command = Callable[[argparse.Namespace], int]
+
+
+def _reports_failure(prefix: str) -> Callable[[Command], Command]:
+    """A command that fails prints ``<prefix> : <the reason>`` in French and exits with 1."""
+
+    def wrap(command: Command) -> Command:
+        @functools.wraps(command)
+        def guarded(args: argparse.Namespace) -> int:
+            try:
+                return command(args)
+            except Exception as exc:
+                print(f"{prefix} : {exc}", file=sys.stderr)
+                return 1
+
+        return guarded
+
+    return wrap
+
+
 def _config(args: argparse.Namespace) -> Config:
     """``--config FILE``, else ``cae.toml`` in the current folder, else the defaults."""
     return Config.find(Path.cwd(), Path(args.config) if args.config else None)
 
 
-def airtable_init(args: argparse.Namespace) -> int:
-    from cae.defaults import EXAMPLE_DIR
-    from integrations.airtable import AirtableClient
-    from integrations.airtable_init import init_base
+def _airtable_client(config: Config) -> AirtableClient:
+    """The base of ``AIRTABLE_BASE_ID`` or ``[airtable] base_id``, with its token."""
+    return AirtableClient(AirtableSettings.from_environment(config.airtable.get("base_id")))
 
-    try:
-        config = _config(args)
-        settings = config.airtable_settings()
-        report = init_base(
-            AirtableClient(settings), config.schema, EXAMPLE_DIR if args.with_example else None
-        )
-    except Exception as exc:
-        print(f"cae airtable init : {exc}", file=sys.stderr)
-        return 1
+
+@_reports_failure("cae airtable init")
+def airtable_init(args: argparse.Namespace) -> int:
+    config = _config(args)
+    example = EXAMPLE_DIR if args.with_example else None
+    report = init_base(_airtable_client(config), config.schema, example)
     print(
         f"Tables créées : {', '.join(report.tables_created) or 'aucune'} ; "
         f"champs ajoutés : {len(report.fields_created)} ; "
@@ -176,52 +210,34 @@ def airtable_init(args: argparse.Namespace) -> int:
     return 0
 
 
+@_reports_failure("cae airtable webhook")
 def airtable_webhook(args: argparse.Namespace) -> int:
-    from cae.webhooks.airtable_registration import (
-        create_webhook,
-        load_webhook_secret,
-        refresh_webhook,
-        save_webhook_secret,
-    )
-    from integrations.airtable import AirtableClient
-
-    try:
-        config = _config(args)
-        client = AirtableClient(config.airtable_settings())
-        if args.action == "create":
-            if not args.url:
-                raise ValueError("--url est nécessaire pour créer le webhook")
-            watched = {
-                config.schema.label(key): [f.label for f in config.schema.table(key).fields]
-                for key in ("missions", "members")
-            }
-            created = create_webhook(client, args.url, list(watched), watched)
-            save_webhook_secret(args.save, created.webhook_id, created.mac_secret_base64)
-            print(f"Webhook {created.webhook_id} créé, valable jusqu'au {created.expiration} ;")
-            print(f"son secret est gardé dans « {args.save} ». Prolongez-le chaque semaine.")
-        else:
-            secret = load_webhook_secret(args.save)
-            expiration = refresh_webhook(client, secret.webhook_id)
-            print(f"Webhook {secret.webhook_id} prolongé jusqu'au {expiration}.")
-    except Exception as exc:
-        print(f"cae airtable webhook : {exc}", file=sys.stderr)
-        return 1
+    config = _config(args)
+    client = _airtable_client(config)
+    if args.action == "create":
+        if not args.url:
+            raise ValueError("--url est nécessaire pour créer le webhook")
+        watched = {
+            config.schema.label(key): [f.label for f in config.schema.table(key).fields]
+            for key in ("missions", "members")
+        }
+        created = create_webhook(client, args.url, list(watched), watched)
+        save_webhook_secret(args.save, created.webhook_id, created.mac_secret_base64)
+        print(f"Webhook {created.webhook_id} créé, valable jusqu'au {created.expiration} ;")
+        print(f"son secret est gardé dans « {args.save} ». Prolongez-le chaque semaine.")
+    else:
+        secret = load_webhook_secret(args.save)
+        expiration = refresh_webhook(client, secret.webhook_id)
+        print(f"Webhook {secret.webhook_id} prolongé jusqu'au {expiration}.")
     return 0
 
 
+@_reports_failure("cae notion init")
 def notion_init(args: argparse.Namespace) -> int:
-    from cae.defaults import EXAMPLE_DIR
-    from integrations.notion import NotionClient, NotionSettings
-    from integrations.notion_init import init_workspace
-
-    try:
-        config = _config(args)
-        client = NotionClient(NotionSettings.from_environment(config.notion))
-        example = EXAMPLE_DIR if args.with_example else None
-        report = init_workspace(client, config.schema, args.parent, example)
-    except Exception as exc:
-        print(f"cae notion init : {exc}", file=sys.stderr)
-        return 1
+    config = _config(args)
+    client = NotionClient(NotionSettings.from_environment(config.notion))
+    example = EXAMPLE_DIR if args.with_example else None
+    report = init_workspace(client, config.schema, args.parent, example)
     print(
         f"Bases créées : {', '.join(report.created) or 'aucune'} ; "
         f"propriétés ajoutées : {len(report.properties_added)} ; "
@@ -248,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         return unlock_source(args)
     if args.command == "serve":
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        from cae.serve import serve
+        from cae.serve import serve  # Prefect: see the module's docstring
 
         serve(args.host, args.port, args.source, args.data, args.out, args.config)
         return 0

@@ -1,4 +1,4 @@
-"""``cae ledger``: what was sent, what failed, what waits for a person (CHARTER.md §10).
+"""``cae ledger``: what was sent, what failed, what waits for a person.
 
     cae ledger list [--kind K] [--status S] [--member NAME]
     cae ledger show KEY
@@ -21,9 +21,9 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from cae.defaults import paris_today
 from charter.model import LedgerStatus
 from integrations.ledger import LedgerRow, SqliteLedger
+from settings.defaults import paris_today
 
 EXPORT_COLUMNS = (
     "key",

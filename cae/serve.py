@@ -12,15 +12,20 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+from prefect import serve as prefect_serve
+from prefect.schedules import Cron
+
+from cae.webhooks.app import create_app
+from cae.webhooks.launcher import prefect_launcher
+from cae.webhooks.settings import receiver_config_from_environment
+from flows.daily import daily
+from flows.monthly import monthly_report
+from flows.targeted import targeted
+
 
 def deployments(source: str, data: str | None, out: str) -> list[Any]:
     """The three deployments of prefect.yaml, for ``serve``."""
-    from prefect.schedules import Cron
-
-    from flows.daily import daily
-    from flows.monthly import monthly_report
-    from flows.targeted import targeted
-
     parameters = {"source": source, "data": data, "out": str(Path(out).resolve())}
     tags = ["cae", f"source:{source}"]
     return [
@@ -44,21 +49,15 @@ def deployments(source: str, data: str | None, out: str) -> list[Any]:
 
 
 def serve(
-    host: str, port: int, source: str, data: str | None, out: str, config: str | None
+    host: str, port: int, source: str, data: str | None, out: str, config_file: str | None
 ) -> None:
-    import uvicorn
-    from prefect import serve as prefect_serve
-
-    from cae.webhooks.app import create_app
-    from cae.webhooks.launcher import prefect_launcher
-    from cae.webhooks.settings import receiver_config_from_environment
-
+    """Register and serve the deployments, and listen for webhooks on ``host:port``."""
     served = deployments(source, data, out)
     for deployment in served:
         # Registered before the receiver listens, so a webhook never names a deployment that
         # does not exist yet; serve() registers them again, which changes nothing.
         deployment.apply()
-    app = create_app(receiver_config_from_environment(data, config), prefect_launcher())
+    app = create_app(receiver_config_from_environment(data, config_file), prefect_launcher())
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     threading.Thread(target=server.run, name="webhooks", daemon=True).start()
     print(f"Récepteur de webhooks : http://{host}:{port}/webhooks/… ; déploiements servis.")

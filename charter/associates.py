@@ -1,4 +1,4 @@
-"""Becoming an associate within 3 years (art. 2 and the ESS law of July 2014; CHARTER.md §7)."""
+"""Becoming an associate within 3 years (art. 2 and the ESS law of July 2014)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def associate_reminders(situation: Situation) -> Findings:
                 Alert(
                     "associate_deadline_passed",
                     f"{member.name} n'est pas sociétaire alors que le délai de 3 ans a expiré le "
-                    f"{french.day(deadline)} (art. 2).",
+                    f"{french.long_date(deadline)} (art. 2).",
                     member_id=member.id,
                     extra={"deadline": deadline},
                 )

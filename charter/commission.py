@@ -1,4 +1,4 @@
-"""The bearer commission and its payout notices (art. 4; CHARTER.md §2).
+"""The bearer commission and its payout notices (art. 4).
 
 The bearer (porteur·euse) brought the mission to the cooperative. The rate follows their own
 involvement: 5 % for bringing the business, 15 % with the specification, 30 % when they also
@@ -202,7 +202,7 @@ def _delivery_notice(
             Alert(
                 "payout_regularisation",
                 f"Mission « {mission.title} » : la marge brute a baissé après le versement de "
-                f"mi-parcours ; l'avis de livraison constate {french.euros(-amount)} à "
+                f"mi-parcours ; l'avis de livraison constate {french.money(-amount)} à "
                 "régulariser.",
                 member_id=mission.bearer_id,
                 mission_id=mission.id,

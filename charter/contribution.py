@@ -1,4 +1,4 @@
-"""Contribution to the cooperative: 10 % of the gross margin (art. 3; CHARTER.md §1).
+"""Contribution to the cooperative: 10 % of the gross margin (art. 3).
 
 No fixed fee: a month with no margin, or a negative one, gives no contribution.
 """

@@ -1,7 +1,7 @@
 """Calendar arithmetic the charter relies on.
 
 "+ 1 month" is calendar arithmetic with end-of-month clamping: 31 January + 1 month is the last
-day of February (CHARTER.md, preamble).
+day of February (the charter's preamble).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Apply every rule of the charter to the cooperative's records as of one day.
 
 ``evaluate`` is a pure function of the records, the ledger, the day and the parameters: the same
-inputs always give the same documents, alerts and errors (CHARTER.md, preamble).
+inputs always give the same documents, alerts and errors (the charter's preamble).
 """
 
 from __future__ import annotations

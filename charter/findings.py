@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
 
+from charter.membership import Membership
 from charter.model import Alert, Cooperative, Document, Ledger, RuleError
 from charter.params import CharterParams
-
-if TYPE_CHECKING:
-    from charter.membership import Membership
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,21 @@
-"""French wording of figures in the staff-facing alert messages, as Babel's fr_FR writes them."""
+"""French wording of amounts, rates, numbers and dates, for every text the project writes.
+
+One module for the letters (their Jinja filters), the staff's alerts, the run's report and
+the monthly report, so that they all say the same thing the same way. Babel writes fr_FR's
+separators: a narrow no-break space between thousands, a no-break space before "€" and "%",
+so an amount or a rate is never split across two lines.
+
+>>> money(Decimal("1234.56"))
+'1\\u202f234,56\\xa0€'
+>>> percent(Decimal("0.15"))
+'15\\xa0%'
+>>> long_date(date(2026, 11, 26))
+'26 novembre 2026'
+>>> long_date(date(2026, 11, 1))
+'1er novembre 2026'
+>>> month(date(2026, 10, 1))
+'octobre 2026'
+"""
 
 from __future__ import annotations
 
@@ -7,26 +24,39 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 LOCALE = "fr_FR"
 
+# French writes the first day of a month as an ordinal: "1er novembre 2026".
+_FIRST_OF_MONTH_PATTERN = "d'er' MMMM y"
 
-def euros(amount: Decimal) -> str:
-    """``Decimal("1234.56")`` → ``"1 234,56 €"`` (with Babel's non-breaking spaces)."""
-    return format_currency(amount, "EUR", locale=LOCALE)
+
+def money(amount: Decimal) -> str:
+    """An amount in euros: ``money(Decimal("-150"))`` → ``"-150,00 €"``.
+
+    A negative zero (``-Decimal("0")``) is written "0,00 €", never "-0,00 €".
+    """
+    return format_currency(abs(amount) if amount == 0 else amount, "EUR", locale=LOCALE)
 
 
 @lru_cache(maxsize=4096)
-def day(value: date) -> str:
-    """``date(2026, 11, 26)`` → ``"26 novembre 2026"``."""
-    return format_date(value, "long", locale=LOCALE)
+def long_date(day: date) -> str:
+    """A date in words: "26 novembre 2026", and "1er novembre 2026" for the first."""
+    if day.day == 1:
+        return format_date(day, _FIRST_OF_MONTH_PATTERN, locale=LOCALE)
+    return format_date(day, "long", locale=LOCALE)
 
 
 @lru_cache(maxsize=1024)
-def month(value: date) -> str:
-    """``date(2026, 10, 1)`` → ``"octobre 2026"``."""
-    return format_date(value, "MMMM y", locale=LOCALE)
+def month(day: date) -> str:
+    """The month a date falls in: ``date(2026, 10, 1)`` → ``"octobre 2026"``."""
+    return format_date(day, "MMMM y", locale=LOCALE)
+
+
+def percent(rate: Decimal) -> str:
+    """A rate as a percentage, keeping its decimals: 0.15 → "15 %", 0.125 → "12,5 %"."""
+    return format_percent(rate, locale=LOCALE, decimal_quantization=False)
 
 
 def number(value: Decimal) -> str:
@@ -41,3 +71,8 @@ def number(value: Decimal) -> str:
 @lru_cache(maxsize=4096)
 def _decimal(text: str) -> str:
     return format_decimal(Decimal(text), locale=LOCALE)
+
+
+def unbreakable(text: str) -> str:
+    """Join the words with no-break spaces: "1er mars 2027" never splits across two lines."""
+    return text.replace(" ", "\u00a0")

@@ -1,4 +1,4 @@
-"""Who is a member on a given day (CHARTER.md, "Who the rules apply to").
+"""Who is a member on a given day (the charter, "Who the rules apply to").
 
 A member leaves the day after the end of a valid resignation notice, on the renewal date of a
 non-renewal whose letter was issued, or on the day their exclusion letter was issued. Members
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from charter.model import Cooperative, Ledger, Member, MemberStatus, StatusChange
+from charter.notice import resignation_terms
 from charter.params import CharterParams
-from charter.resignation import resignation_terms
 
 OUT_STATUSES = frozenset({MemberStatus.LEFT, MemberStatus.EXCLUDED})
 

@@ -1,4 +1,4 @@
-"""Where a mission stands on a given day (CHARTER.md §2, §3)."""
+"""Where a mission stands on a given day."""
 
 from __future__ import annotations
 

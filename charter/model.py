@@ -46,7 +46,7 @@ class Stage(StrEnum):
     CANCELLED = "Annulée"
 
 
-#: Stages at which a mission is signed and not cancelled (CHARTER.md §2, §3).
+#: Stages at which a mission is signed and not cancelled.
 SIGNED_STAGES = frozenset({Stage.SIGNED, Stage.IN_DEVELOPMENT, Stage.MIDWAY, Stage.DELIVERED})
 
 
@@ -175,7 +175,7 @@ class LedgerStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LedgerEntry:
-    """A document key already claimed in the ledger (CHARTER.md §10)."""
+    """A document key already claimed in the ledger."""
 
     key: str
     kind: str

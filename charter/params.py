@@ -1,4 +1,4 @@
-"""The charter's parameters (CHARTER.md, "Parameters and their defaults").
+"""The charter's parameters (the charter, "Parameters and their defaults").
 
 Every figure and every interpretation the rules depend on lives here, under the name used in
 the ``[charter]`` section of ``cae.toml``. The defaults are the charter's.

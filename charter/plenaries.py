@@ -1,4 +1,4 @@
-"""Monthly plenaries are mandatory (art. 7; CHARTER.md §6).
+"""Monthly plenaries are mandatory (art. 7).
 
 A warning at the second unjustified absence, exclusion at the third.
 """
@@ -49,24 +49,18 @@ def plenary_letters(situation: Situation) -> Findings:
     for member in situation.membership.active_members():
         absences = _within_membership(member, by_member.get(member.id), situation)
         count = len(absences)
+        extra: dict[str, object]
         if count >= params.absences_exclusion:
-            kind, reached_on = "exclusion", absences[params.absences_exclusion - 1]
-            facts = {
-                "unjustified_absences": count,
-                "absence_dates": absences,
-                "excluded_on": situation.as_of,
-            }
-            key = f"exclusion:{member.id}"
+            kind, threshold = "exclusion", params.absences_exclusion
+            extra = {"excluded_on": situation.as_of}
         elif count >= params.absences_warning:
-            kind, reached_on = "plenary_warning", absences[params.absences_warning - 1]
-            facts = {
-                "unjustified_absences": count,
-                "absence_dates": absences,
-                "exclusion_at": params.absences_exclusion,
-            }
-            key = f"plenary_warning:{member.id}"
+            kind, threshold = "plenary_warning", params.absences_warning
+            extra = {"exclusion_at": params.absences_exclusion}
         else:
             continue
+        reached_on = absences[threshold - 1]
+        facts = {"unjustified_absences": count, "absence_dates": absences, **extra}
+        key = f"{kind}:{member.id}"
         if situation.is_new(key):
             found.documents.append(
                 Document(

@@ -1,4 +1,4 @@
-"""Renewal and non-renewal of membership (art. 10; CHARTER.md §5).
+"""Renewal and non-renewal of membership (art. 10).
 
 Interpretation (``trial_end_is_renewal_date``): a membership's renewal dates are the end of the
 trial period, then each anniversary of the membership date. The cooperative may refuse a renewal
@@ -16,8 +16,8 @@ from charter import french
 from charter.dates import add_months
 from charter.findings import Findings, Situation
 from charter.model import Alert, Document, Member, RuleError
+from charter.notice import resignation_terms, trial_end
 from charter.params import CharterParams
-from charter.resignation import resignation_terms, trial_end
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,9 @@ def renewal_letters(situation: Situation) -> Findings:
                     Alert(
                         "non_renewal_too_late",
                         f"Non-renouvellement de {member.name} : il fallait le notifier au plus "
-                        f"tard le {french.day(notify_by)} pour l'échéance du "
-                        f"{french.day(upcoming.on)}. Prochaine échéance possible : le "
-                        f"{french.day(following.on)}.",
+                        f"tard le {french.long_date(notify_by)} pour l'échéance du "
+                        f"{french.long_date(upcoming.on)}. Prochaine échéance possible : le "
+                        f"{french.long_date(following.on)}.",
                         member_id=member.id,
                         extra={"renewal_on": upcoming.on, "next_renewal_on": following.on},
                     )

@@ -1,4 +1,4 @@
-"""Sponsorship of newcomers (art. 15, 16; charter "Missions": parrainage; CHARTER.md §8).
+"""Sponsorship of newcomers (art. 15, 16; charter "Missions": parrainage).
 
 A newcomer's first mission is piloted by their sponsor; the sponsorship ends when that piloted
 mission is delivered. A sponsor must have completed their own piloted mission (founders, who had
@@ -13,11 +13,6 @@ from datetime import date
 from charter.findings import Findings, Situation
 from charter.missions import is_delivered
 from charter.model import Alert, Document, Member, Mission, Stage
-
-
-def delivered_piloted_mission(member_id: str, situation: Situation) -> Mission | None:
-    """The first delivered mission piloted for this member, if any."""
-    return delivered_piloted_missions(situation).get(member_id)
 
 
 def delivered_piloted_missions(situation: Situation) -> dict[str, Mission]:

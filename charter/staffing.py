@@ -1,4 +1,4 @@
-"""Every mission has a project manager and a lead developer (charter, "Missions"; CHARTER.md §3)."""
+"""Every mission has a project manager and a lead developer (charter, "Missions")."""
 
 from __future__ import annotations
 

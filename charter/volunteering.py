@@ -1,4 +1,4 @@
-"""Volunteering for the Atelier Digital and monthly workshops (art. 11, 13; CHARTER.md §9).
+"""Volunteering for the Atelier Digital and monthly workshops (art. 11, 13).
 
 Interpretation (``volunteering_checked_per = "month"``): volunteering is checked per month, for
 the month before ``as_of``: 4 h for each Monday of that month on which the member was active.
@@ -59,7 +59,7 @@ def _shortfall(
     weeks = ""
     if short_weeks:
         extra["short_weeks"] = short_weeks
-        weeks = " ; semaines incomplètes : " + ", ".join(french.day(w) for w in short_weeks)
+        weeks = " ; semaines incomplètes : " + ", ".join(french.long_date(w) for w in short_weeks)
     return Alert(
         "volunteering_shortfall",
         f"Bénévolat de {member.name} en {french.month(month)} : {french.number(done)} h "

@@ -8,9 +8,9 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from cae.defaults import paris_today
 from flows.pipeline import apply_charter
-from flows.setup import RunSetup
+from services.run_setup import RunSetup
+from settings.defaults import paris_today
 
 
 def _run_name() -> str:
@@ -28,9 +28,9 @@ def daily(
 ) -> dict[str, Any]:
     """Apply the whole charter as of ``as_of`` and issue what falls due, each document once.
 
-    ``source`` is ``local`` (the CSV folder ``data``, by default the bundled example) or
-    ``airtable``. ``smtp_block`` names a prefect-email ``EmailServerCredentials`` block; without
-    it, SMTP settings come from the environment (``CAE_SMTP_HOST``…), and without those the
-    documents are delivered to the out folder.
+    ``source`` is ``local`` (the CSV folder ``data``, by default the bundled example),
+    ``airtable`` or ``notion``. ``smtp_block`` names a prefect-email ``EmailServerCredentials``
+    block; without it, SMTP settings come from the environment (``CAE_SMTP_HOST``…), and
+    without those the documents are delivered to the out folder.
     """
     return apply_charter(RunSetup.create(source, data, as_of, out, config, smtp_block))

@@ -15,7 +15,6 @@ free the slot at once with ``cae unlock`` or from the Concurrency page of the Pr
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
@@ -35,11 +34,6 @@ WAIT_SECONDS = 3600.0
 
 class SourceBusy(RuntimeError):
     """Another run held the source for longer than this run would wait."""
-
-
-def lock_name(source: str, identity: str) -> str:
-    """The limit serialising runs on one base or ledger: ``cae-airtable-app…``."""
-    return f"cae-{source}-{re.sub(r'[^A-Za-z0-9_-]', '', identity) or 'default'}"
 
 
 def _seconds(variable: str, default: float, lowest: float) -> float:

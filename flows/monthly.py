@@ -8,9 +8,9 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from cae.defaults import paris_today
 from charter.dates import add_months, first_of_month, month_key
-from flows.setup import RunSetup
+from services.run_setup import RunSetup
+from settings.defaults import paris_today
 from tasks.charter import evaluate_charter
 from tasks.ledger import read_ledger
 from tasks.monthly import compile_monthly_report, publish_monthly_report
@@ -41,10 +41,10 @@ def monthly_report(
     day = add_months(period, 1)  # the report is written on the 1st of the next month
     run = RunSetup.create(source, data, day, out, config)
     records = load_records(run.source, run.config.schema)
-    ledger = read_ledger(run.ledger, run.outbox)
+    ledger_state = read_ledger(run.ledger_store, run.outbox)
     evaluation = evaluate_charter(
-        records.coop, ledger.entries, day, run.config.charter, run.config.go_live
+        records.coop, ledger_state.entries, day, run.config.charter, run.config.go_live
     )
-    report = compile_monthly_report(run.ledger, period, evaluation.alerts, records.coop)
+    report = compile_monthly_report(run.ledger_store, period, evaluation.alerts, records.coop)
     publish_monthly_report(report, run.config.cooperative, run.config.charter, run.out, day)
     return report

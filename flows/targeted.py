@@ -10,7 +10,7 @@ from prefect.runtime import flow_run
 
 from charter.scope import Scope, ScopeKind
 from flows.pipeline import apply_charter
-from flows.setup import RunSetup
+from services.run_setup import RunSetup
 
 
 def _run_name() -> str:

@@ -16,8 +16,8 @@ from typing import Any
 
 from integrations import ledger_fields as ledger
 from integrations.airtable import AirtableClient
-from integrations.schema import FieldSpec, FieldType, Schema, TableSpec
 from integrations.workbook import LocalWorkbook, with_ids
+from settings.schema import FieldSpec, FieldType, Schema, TableSpec
 
 _DATE = {"dateFormat": {"name": "iso"}}
 _CHECKBOX = {"icon": "check", "color": "greenBright"}

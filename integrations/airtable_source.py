@@ -18,7 +18,7 @@ from charter.scope import Scope, ScopeKind
 from integrations.airtable import AirtableClient, read_table
 from integrations.base import DataError, SourceRecord, SourceTables, link_ids
 from integrations.cells import build_record, json_value, missing_required_fields
-from integrations.schema import UNNAMED_TABLES, Schema, TableSpec
+from settings.schema import UNNAMED_TABLES, Schema, TableSpec
 
 
 class AirtableSource:

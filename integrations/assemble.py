@@ -39,7 +39,7 @@ from charter.model import (
 )
 from integrations.base import DataError, SourceRecord, SourceTables
 from integrations.cells import quoted
-from integrations.schema import UNNAMED_TABLES, Schema, TableSpec
+from settings.schema import UNNAMED_TABLES, Schema, TableSpec
 
 T = TypeVar("T")
 E = TypeVar("E", bound=StrEnum)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from charter.scope import Scope
-from integrations.schema import Schema, TableSpec
+from settings.schema import Schema, TableSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from integrations.base import DataError, SourceRecord
-from integrations.schema import FieldSpec, FieldType, TableSpec
+from settings.schema import FieldSpec, FieldType, TableSpec
 
 #: How many characters of a bad value a message quotes.
 QUOTE_LIMIT = 60

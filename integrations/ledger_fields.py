@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from cae.summary import SUMMARY_FIELDS
+from charter.kinds import SUMMARY_FIELDS
 from charter.model import LedgerStatus
 from charter.scope import Scope, ScopeKind
 from integrations.ledger import LedgerRow

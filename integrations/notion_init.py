@@ -22,8 +22,8 @@ from integrations.notion import NotionClient, outcome_unknown
 from integrations.notion_ledger import TABLE_KEYS as LEDGER_KEYS
 from integrations.notion_ledger import TYPES as LEDGER_TYPES
 from integrations.notion_properties import property_value, text
-from integrations.schema import FieldSpec, FieldType, Schema, TableSpec
 from integrations.workbook import LocalWorkbook, with_ids
+from settings.schema import FieldSpec, FieldType, Schema, TableSpec
 
 #: The title property of a table whose primary field is a link.
 TITLE = "Intitulé"

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from integrations.cells import json_value
-from integrations.schema import FieldSpec, FieldType
+from settings.schema import FieldSpec, FieldType
 
 TEXT_CHUNK = 2000  # characters a rich text object holds, at most
 

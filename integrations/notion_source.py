@@ -25,7 +25,7 @@ from integrations.notion_properties import (
     property_value,
     same_id,
 )
-from integrations.schema import UNNAMED_TABLES, Schema, TableSpec
+from settings.schema import UNNAMED_TABLES, Schema, TableSpec
 
 
 class NotionSource:

@@ -2,7 +2,7 @@
 
 The SMTP settings and password live in a prefect-email ``EmailServerCredentials`` block, or in
 the environment (``CAE_SMTP_HOST``…); the password is never logged. The project builds each
-message itself (``integrations.mail``) and speaks SMTP step by step, so that it knows how far a
+message itself (``documents.mail``) and speaks SMTP step by step, so that it knows how far a
 message got when something breaks:
 
 - refused before or at the end of the data (a 4xx/5xx reply, a connection that never opened or

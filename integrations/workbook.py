@@ -21,7 +21,7 @@ from typing import Any
 from charter.scope import Scope
 from integrations.base import DataError, SourceRecord, SourceTables
 from integrations.cells import build_record, parse_cell
-from integrations.schema import UNNAMED_TABLES, FieldSpec, Schema, TableSpec
+from settings.schema import UNNAMED_TABLES, FieldSpec, Schema, TableSpec
 
 #: Suffixes of a table's file name after its label, in order of preference.
 FILE_SUFFIXES = (".csv", "-Grid view.csv")

@@ -1,73 +1,27 @@
-"""Record: read the ledger, and claim each document's key before it is written or sent."""
+"""Read the ledger and claim the due documents' keys, as Prefect tasks around
+``services.ledger``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from cae.summary import Namer, document_details
-from charter.model import Document, Ledger, LedgerStatus
-from integrations.ledger import LedgerRow, LedgerStore
+from charter.model import Document
+from integrations.ledger import LedgerStore
 from integrations.outbox import Outbox
+from services import ledger
+from services.ledger import LedgerState
+from services.summary import Namer
 from tasks.quoting import quoted
-
-
-@dataclass(frozen=True)
-class LedgerState:
-    """The ledger as a run starts.
-
-    ``entries`` is what the charter sees: every key, except failed ones that never got a
-    document written, which the rules issue again. ``waiting`` are keys left ``pending`` by an
-    earlier run: nobody knows whether they went out, so they wait for a person. ``resend`` are
-    failed keys whose document was written: a retry sends those very files again.
-    """
-
-    entries: Ledger
-    waiting: list[LedgerRow]
-    resend: list[LedgerRow]
-    reissue: frozenset[str]
-    to_post: list[LedgerRow]
 
 
 @quoted
 @task(name="read-ledger", cache_policy=NO_CACHE)
 def read_ledger(store: LedgerStore, outbox: Outbox) -> LedgerState:
-    rows = store.rows()
-    failed = [row for row in rows if row.status is LedgerStatus.FAILED]
-    resend = [row for row in failed if outbox.has(row.kind, row.key)]
-    reissue = frozenset(row.key for row in failed) - {row.key for row in resend}
-    return LedgerState(
-        entries={row.key: row.entry() for row in rows if row.key not in reissue},
-        waiting=[row for row in rows if row.status is LedgerStatus.PENDING],
-        resend=resend,
-        reissue=reissue,
-        to_post=[
-            row
-            for row in rows
-            if row.registered and row.status is LedgerStatus.SENT and not row.registered_number
-        ],
-    )
-
-
-def claim_row(doc: Document, as_of: date, namer: Namer) -> LedgerRow:
-    """The ledger row that claims ``doc``'s key: ``historical`` before go-live, else
-    ``pending`` until its delivery is known."""
-    return LedgerRow(
-        key=doc.key,
-        kind=doc.kind,
-        status=LedgerStatus.HISTORICAL if doc.historical else LedgerStatus.PENDING,
-        issued_on=as_of,
-        member_id=doc.member_id,
-        member=namer.member(doc.member_id),
-        mission_id=doc.mission_id,
-        mission=namer.mission(doc.mission_id),
-        amount=doc.amount,
-        registered=doc.registered,
-        details=document_details(doc, namer),
-    )
+    """The ledger as the run starts (``services.ledger.ledger_state``)."""
+    return ledger.ledger_state(store, outbox)
 
 
 @quoted
@@ -79,19 +33,5 @@ def claim_documents(
     namer: Namer,
     reissue: frozenset[str] = frozenset(),
 ) -> list[Document]:
-    """Claim every due key in one batch; return the documents this run may now issue.
-
-    Historical documents (before the go-live date) are recorded as such and not returned. A key
-    another run claimed first is not returned either: only the run that claimed it delivers it.
-    A failed key with no document written is taken back from ``failed`` to ``pending``.
-    """
-    rows = [claim_row(doc, as_of, namer) for doc in documents if doc.key not in reissue]
-    claimed = set(store.claim(rows))
-    claimed |= set(store.reclaim(sorted(reissue & {doc.key for doc in documents})))
-    historical = sum(1 for doc in documents if doc.historical and doc.key in claimed)
-    get_run_logger().info(
-        "%d document(s) à émettre, %d antérieur(s) à la mise en service enregistré(s)",
-        len(claimed) - historical,
-        historical,
-    )
-    return [doc for doc in documents if doc.key in claimed and not doc.historical]
+    """Claim every due key in one batch (``services.ledger.claim``)."""
+    return ledger.claim(store, documents, as_of, namer, reissue, get_run_logger())

@@ -1,9 +1,8 @@
-"""The monthly report's figures, read from the ledger, and its artifact and PDF."""
+"""The monthly report, as Prefect tasks around ``services.monthly``."""
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +10,12 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from cae.config import CooperativeInfo
-from cae.rendering import Renderer
-from charter import french
-from charter.dates import month_key
-from charter.model import Alert, Cooperative, LedgerStatus
-from charter.money import ZERO
+from charter.model import Alert, Cooperative
 from charter.params import CharterParams
 from integrations.ledger import LedgerStore
+from services import monthly
+from settings.config import CooperativeInfo
 from tasks.quoting import quoted
-
-STAGES = {"payout_mid": "mi-parcours", "payout_delivery": "livraison"}
-ISSUED = (LedgerStatus.SENT, LedgerStatus.PENDING)
 
 
 @quoted
@@ -30,37 +23,8 @@ ISSUED = (LedgerStatus.SENT, LedgerStatus.PENDING)
 def compile_monthly_report(
     store: LedgerStore, month: date, alerts: list[Alert], coop: Cooperative
 ) -> dict[str, Any]:
-    """Statements of ``month``, payout notices issued during it, and today's alerts."""
-    period = month_key(month)
-    rows = [r for r in store.rows() if r.status in ISSUED]
-    contributions = [
-        {
-            "member": r.member,
-            "gross_margin": Decimal(str((r.details or {}).get("gross_margin", "0"))),
-            "amount": r.amount or ZERO,
-        }
-        for r in rows
-        if r.kind == "contribution_statement" and r.key.endswith(f":{period}")
-    ]
-    commissions = [
-        {
-            "mission": r.mission or (r.details or {}).get("mission"),
-            "member": r.member,
-            "stage": STAGES[r.kind],
-            "amount": r.amount or ZERO,
-        }
-        for r in rows
-        if r.kind in STAGES and month_key(r.issued_on) == period
-    ]
-    return {
-        "period": period,
-        "contributions": sorted(contributions, key=lambda c: str(c["member"])),
-        "contributions_margin": sum((c["gross_margin"] for c in contributions), ZERO),
-        "contributions_total": sum((c["amount"] for c in contributions), ZERO),
-        "commissions": sorted(commissions, key=lambda c: (str(c["mission"]), c["stage"])),
-        "commissions_total": sum((c["amount"] for c in commissions), ZERO),
-        "alerts": [{"kind": a.kind, "message": a.message} for a in alerts],
-    }
+    """The figures of ``month`` (``services.monthly.compile_report``)."""
+    return monthly.compile_report(store, month, alerts, coop)
 
 
 @quoted
@@ -69,41 +33,10 @@ def publish_monthly_report(
     report: dict[str, Any], info: CooperativeInfo, params: CharterParams, out: Path, day: date
 ) -> Path:
     """The PDF in ``OUT/reports/`` and a markdown artifact in the Prefect UI."""
-    month = date.fromisoformat(f"{report['period']}-01")
-    html, pdf = Renderer(info, params).render_report(
-        "monthly_report.html", f"monthly:{report['period']}", month=month, as_of=day, **report
-    )
-    path = out / "reports" / f"rapport-{report['period']}.pdf"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pdf)
-    path.with_suffix(".html").write_text(html, encoding="utf-8")
-    lines = [
-        f"# Rapport mensuel : {french.month(month)}",
-        "",
-        f"## Contributions ({french.euros(report['contributions_total'])})",
-        "",
-        *[
-            f"- {c['member']} : {french.euros(c['amount'])} (marge brute "
-            f"{french.euros(c['gross_margin'])})"
-            for c in report["contributions"]
-        ],
-        "",
-        f"## Commissions versées ({french.euros(report['commissions_total'])})",
-        "",
-        *[
-            f"- {c['mission']} ({c['stage']}) : {french.euros(c['amount'])} à {c['member']}"
-            for c in report["commissions"]
-        ],
-        "",
-        f"## Alertes ({len(report['alerts'])})",
-        "",
-        *[f"- {a['message']}" for a in report["alerts"]],
-        "",
-        f"PDF : `{path}`",
-    ]
+    path = monthly.write_report(report, info, params, out, day)
     create_markdown_artifact(
         key="monthly-report",
-        markdown="\n".join(lines) + "\n",
+        markdown=monthly.report_markdown(report, path),
         description=f"Rapport mensuel {report['period']}",
     )
     return path

@@ -1,0 +1,1 @@
+"""The Jinja2 templates of the letters and emails: every word a member reads."""

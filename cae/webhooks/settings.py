@@ -18,12 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cae.config import Config
 from cae.webhooks.airtable import AirtableWebhookConfig
 from cae.webhooks.airtable_registration import load_webhook_secret
 from cae.webhooks.http import DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_MAX_BODY_BYTES, BodyLimits
 from cae.webhooks.notion import NotionWebhookConfig
 from cae.webhooks.stores import CursorStore, FileCursorStore, FileTokenStore
+from services.run_setup import airtable_settings
+from settings.config import Config
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,14 @@ def receiver_config_from_environment(
     state = Path(environ.get("CAE_STATE_DIR", ".cae-state"))
     airtable = None
     if environ.get("CAE_AIRTABLE_WEBHOOK"):
-        settings = Config.find(Path(data) if data else Path.cwd(), Path(config) if config else None)
+        found = Config.find(Path(data) if data else Path.cwd(), Path(config) if config else None)
         secret = load_webhook_secret(environ["CAE_AIRTABLE_WEBHOOK"])
         airtable = AirtableWebhookConfig(
             secret.webhook_id,
             secret.mac_secret_base64,
-            settings.airtable_settings(),
-            missions_table=settings.schema.label("missions"),
-            members_table=settings.schema.label("members"),
+            airtable_settings(found),
+            missions_table=found.schema.label("missions"),
+            members_table=found.schema.label("members"),
         )
     notion = None
     missions_ds = environ.get("CAE_NOTION_MISSIONS_DATA_SOURCE")

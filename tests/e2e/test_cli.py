@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cae.defaults import EXAMPLE_DIR
+from settings.defaults import EXAMPLE_DIR
 
 EXPECTED = json.loads((Path(__file__).parent / "expected_example.json").read_text("utf-8"))
 FIRST_RUN = EXPECTED["runs"][0]

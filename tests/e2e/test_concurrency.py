@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from cae.defaults import EXAMPLE_DIR
 from charter.model import LedgerStatus
 from emulators.airtable import AirtableEmulator
 from integrations.ledger import SqliteLedger
+from settings.defaults import EXAMPLE_DIR
 from tests.support.airtable_example import BASE, LEDGER_TABLES, build_example_base, environment
 from tests.support.example_runs import RUN_1
 from tests.support.smtp_server import SmtpServer

@@ -13,11 +13,11 @@ from io import BytesIO
 import pytest
 from pypdf import PdfReader
 
-from cae.defaults import EXAMPLE_DIR, EXAMPLE_LATER_DIR
 from charter.model import LedgerStatus
+from documents.mail import message_id
 from flows.daily import daily
 from integrations.ledger import SqliteLedger
-from integrations.mail import message_id
+from settings.defaults import EXAMPLE_DIR, EXAMPLE_LATER_DIR
 from tests.support.smtp_server import SmtpServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]

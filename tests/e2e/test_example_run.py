@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from cae.defaults import EXAMPLE_DIR, EXAMPLE_LATER_DIR
 from flows.daily import daily
+from settings.defaults import EXAMPLE_DIR, EXAMPLE_LATER_DIR
 from tests.support.example_runs import RUN_1, RUN_2, assert_matches
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from pypdf import PdfReader
 
-from cae.defaults import EXAMPLE_DIR, EXAMPLE_LATER_DIR
 from flows.daily import daily
 from flows.monthly import monthly_report
+from settings.defaults import EXAMPLE_DIR, EXAMPLE_LATER_DIR
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 

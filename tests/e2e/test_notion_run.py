@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from cae.config import NOTION_TABLES
 from emulators.notion import NotionEmulator
 from flows.daily import daily
 from flows.targeted import targeted
 from integrations.notion_properties import page_title, plain_value
+from settings.config import NOTION_TABLES
 from tests.support.airtable_example import LEDGER_TABLES, PAYOUTS
 from tests.support.example_runs import MISSION, RUN_1, RUN_2, assert_matches, ledger_rows
 from tests.support.notion_example import FAST, TOKEN, build_workspace, environment

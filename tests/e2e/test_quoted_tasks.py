@@ -15,11 +15,11 @@ from prefect import flow, get_client, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-from cae.defaults import EXAMPLE_DIR
 from charter.evaluate import evaluate
 from integrations.assemble import assemble
-from integrations.schema import Schema
 from integrations.workbook import LocalWorkbook
+from settings.defaults import EXAMPLE_DIR
+from settings.schema import Schema
 from tasks.charter import evaluate_charter
 from tasks.quoting import quoted
 

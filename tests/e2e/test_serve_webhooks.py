@@ -12,11 +12,11 @@ import time
 import pytest
 import requests
 
-from cae.config import Config
 from cae.webhooks.airtable_registration import create_webhook, save_webhook_secret
 from emulators.airtable import AirtableEmulator
 from emulators.notion import NotionEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
+from settings.config import Config
 from tests.support.airtable_example import BASE, PENALTY, TOKEN, build_example_base, environment
 from tests.support.loopback import free_port
 from tests.support.notion_example import TOKEN as NOTION_TOKEN

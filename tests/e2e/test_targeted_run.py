@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from cae.defaults import EXAMPLE_DIR
 from emulators.airtable import AirtableEmulator
 from flows.daily import daily
 from flows.targeted import targeted
+from settings.defaults import EXAMPLE_DIR
 from tests.support.airtable_example import BASE, PENALTY, TOKEN, build_example_base, environment
 from tests.support.example_runs import MISSION, RUN_1
 

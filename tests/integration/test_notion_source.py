@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from cae.config import Config
 from charter.model import LedgerStatus
 from emulators.notion import INLINE_RELATION_LIMIT, NotionEmulator
 from integrations.ledger import LedgerRow
@@ -23,7 +22,8 @@ from integrations.notion_init import init_workspace
 from integrations.notion_ledger import NotionLedger
 from integrations.notion_properties import cell_value
 from integrations.notion_source import NotionSource
-from integrations.schema import FieldSpec, FieldType
+from settings.config import Config
+from settings.schema import FieldSpec, FieldType
 
 TOKEN = "secret_CAETEST"
 SCHEMA = Config().schema
@@ -214,7 +214,7 @@ def test_the_bucket_is_shared_per_token():
 
 
 def test_init_loads_the_example_through_the_same_reader(emulator, tmp_path: Path):
-    from cae.defaults import EXAMPLE_DIR
+    from settings.defaults import EXAMPLE_DIR
 
     report = init_workspace(
         client_for(emulator), SCHEMA, emulator.create_page_parent("CAE"), EXAMPLE_DIR

@@ -2,7 +2,7 @@
 
 ``Renderer`` hands WeasyPrint the letters' stylesheet parsed once instead of the inline copy
 in each letter, and ``render_all`` deals a large batch out to worker processes
-(``python -m cae.rendering``). Both are there for speed only (bench/README.md): every PDF,
+(``python -m documents.rendering``). Both are there for speed only (bench/README.md): every PDF,
 HTML page and email body must come out exactly as a plain, one-by-one rendering gives it.
 """
 
@@ -16,7 +16,8 @@ from dataclasses import replace
 import pytest
 from weasyprint import HTML
 
-from cae.rendering import (
+from charter.params import CharterParams
+from documents.rendering import (
     TEMPLATES_DIR,
     RenderedDocument,
     Renderer,
@@ -25,7 +26,6 @@ from cae.rendering import (
     _in_worker,
     render_all,
 )
-from charter.params import CharterParams
 from tests.support.letter_cases import AS_OF, CASES, COOP
 
 pytestmark = pytest.mark.skipif(

@@ -20,11 +20,11 @@ import pytest
 from jinja2 import TemplateNotFound, UndefinedError
 from pypdf import PdfReader
 
-from cae.formatting import money
-from cae.rendering import TEMPLATES_DIR, RenderedDocument, Renderer
+from charter.french import money
 from charter.model import Channel
 from charter.params import CharterParams
-from integrations.mail import build_message
+from documents.mail import build_message
+from documents.rendering import TEMPLATES_DIR, RenderedDocument, Renderer
 from tests.support.letter_cases import AS_OF, CAMILLE, CASES, COOP, KINDS, Case
 
 ONE_WEEK_NOTICE = {"notice_days": 7, "notice_months": None}  # in the trial period

@@ -53,11 +53,11 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from cae.config import Config
-from cae.defaults import EXAMPLE_DIR
 from emulators.airtable import AirtableEmulator, ApiRequest
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
+from settings.config import Config
+from settings.defaults import EXAMPLE_DIR
 from tests.support.airtable_example import INPUT_TABLES, LEDGER_TABLES
 from tests.support.loopback import free_port
 from tests.support.smtp_server import smtp_environment
@@ -484,7 +484,8 @@ def _unlock(base_id: str) -> None:
     """Free the per-source slot a killed run still holds, as a person would (``cae unlock``)."""
     from prefect.exceptions import PrefectHTTPStatusError
 
-    from flows.locks import lock_name, unlock
+    from flows.locks import unlock
+    from services.run_setup import lock_name
 
     for attempt in range(3):  # the test's Prefect server may answer 503 under load
         try:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cae.defaults import EXAMPLE_DIR
+from settings.defaults import EXAMPLE_DIR
 
 EXPECTED_FILE = Path(__file__).parents[1] / "e2e" / "expected_example.json"
 #: The clean run's documents, worked out by hand: key -> the summary fields stated.

@@ -32,13 +32,13 @@ import pytest
 from markupsafe import escape
 from pypdf import PdfReader
 
-from cae.config import Config
 from cae.ledger_cli import FORMULA_PREFIXES, PLAIN_NUMBER, export_csv
-from cae.summary import Namer, document_details
 from charter.evaluate import evaluate
 from integrations.assemble import assemble
 from integrations.ledger import SqliteLedger
 from integrations.workbook import LocalWorkbook
+from services.summary import Namer, document_details
+from settings.config import Config
 from tests.reliability.malformed import (
     CLEAN_DOCUMENTS,
     CSV_DEFECTS,
@@ -283,11 +283,11 @@ def test_a_spoiled_airtable_base_is_reported_once_and_every_valid_record_process
     the daily flow on the emulator, through the real pyairtable client."""
     from dataclasses import replace
 
-    from cae.defaults import EXAMPLE_DIR
     from emulators.airtable import AirtableEmulator
     from flows.daily import daily
     from integrations.airtable import AirtableClient, AirtableSettings
     from integrations.airtable_init import init_base
+    from settings.defaults import EXAMPLE_DIR
     from tests.support.airtable_example import BASE, PENALTY, TOKEN, environment
 
     with AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator:

@@ -27,12 +27,12 @@ from uuid import UUID
 import pytest
 from pypdf import PdfReader
 
-from cae.config import Config
-from cae.defaults import EXAMPLE_DIR
 from emulators.airtable import AirtableEmulator
 from flows.daily import daily
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
+from settings.config import Config
+from settings.defaults import EXAMPLE_DIR
 from tests.support.airtable_example import BASE, PENALTY
 from tests.support.smtp_server import SmtpServer
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from cae.config import Config
-from cae.defaults import EXAMPLE_DIR
 from emulators.airtable import AirtableEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
+from settings.config import Config
+from settings.defaults import EXAMPLE_DIR
 
 TOKEN, BASE = "patCAETEST", "appCAETEST"
 PENALTY = 0.5  # seconds: the emulator's penalty and the client's wait, shortened together

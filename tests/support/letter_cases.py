@@ -10,8 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from cae.config import CooperativeInfo
 from charter.model import Channel, Document, Involvement, Member, Mission, Stage
+from settings.config import CooperativeInfo
 
 AS_OF = date(2026, 11, 26)
 

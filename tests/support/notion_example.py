@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cae.config import Config
-from cae.defaults import EXAMPLE_DIR
 from emulators.notion import NotionEmulator
 from integrations.notion import NotionClient, NotionSettings
 from integrations.notion_init import InitReport, init_workspace
 from integrations.notion_properties import page_title, plain_value
+from settings.config import Config
+from settings.defaults import EXAMPLE_DIR
 from tests.support.airtable_example import LEDGER_TABLES
 
 TOKEN = "secret_CAETEST"

@@ -14,8 +14,8 @@ from typing import Any
 from charter.model import Attendance, Presence, Role, Stage, VolunteeringWeek, Workshop
 from integrations.assemble import assemble
 from integrations.base import DataError, SourceRecord, SourceTables
-from integrations.schema import Schema
 from integrations.workbook import LocalWorkbook
+from settings.schema import Schema
 
 SCHEMA = Schema.default()
 

@@ -49,3 +49,10 @@ def test_associates_and_support_staff_are_not_concerned():
     found = run(coop([done, staff]), "2027-02-20")
     assert keys(found, "associate_reminder") == []
     assert run(coop([done, staff]), "2027-04-01").alerts == []
+
+
+def test_the_deadline_alert_writes_the_first_of_the_month_as_an_ordinal():
+    # Joined 2024-03-01: the deadline is 2027-03-01, which an alert writes "1er mars 2027".
+    found = run(coop([member("Inès", "2024-03-01")]), "2027-03-02")
+    (alert,) = [a for a in found.alerts if a.kind == "associate_deadline_passed"]
+    assert "le 1er mars 2027 (art. 2)" in alert.message

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from cae.config import Config, ConfigError, CooperativeInfo
 from charter.model import Involvement
 from charter.params import CharterParams
 from integrations.base import DataError
-from integrations.schema import Schema
 from integrations.workbook import LocalWorkbook
+from settings.config import Config, ConfigError, CooperativeInfo
+from settings.schema import Schema
 
 FULL = """\
 go_live = "2026-01-01"

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from cae.formatting import long_date, money, month, percent
+from charter.french import long_date, money, month, percent
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from cae.summary import RunSummary
-from tasks.report import report_markdown
+from services.report import report_markdown
+from services.summary import RunSummary
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",

@@ -110,7 +110,7 @@ from charter.params import CharterParams
 from integrations.assemble import assemble
 from integrations.base import SourceTables
 from integrations.cells import build_record
-from integrations.schema import UNNAMED_TABLES, FieldSpec, Schema
+from settings.schema import UNNAMED_TABLES, FieldSpec, Schema
 
 pytestmark = pytest.mark.run_schedule
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from integrations.base import DataError, SourceRecord, SourceTables
-from integrations.schema import Schema
 from integrations.workbook import LocalWorkbook
+from settings.schema import Schema
 
 MEMBERS_HEADER = "Nom,Date d'adhésion"
 MISSIONS_HEADER = "Mission,Étape"

@@ -8,11 +8,13 @@ from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 
+#: The folder of the ``cae`` package, which ships the example cooperative as package data.
+_CAE_DIR = Path(__file__).resolve().parent.parent / "cae"
 #: The example cooperative shipped with the package (see ``cae/example/README.md``).
-EXAMPLE_DIR = Path(__file__).parent / "example"
+EXAMPLE_DIR = _CAE_DIR / "example"
 #: The same cooperative a month later, as the staff updated it: one mission's costs went up,
 #: another was cancelled.
-EXAMPLE_LATER_DIR = Path(__file__).parent / "example-december"
+EXAMPLE_LATER_DIR = _CAE_DIR / "example-december"
 
 
 def paris_today() -> date:

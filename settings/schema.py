@@ -1,4 +1,4 @@
-"""The tables and fields of DATA-MODEL.md, with their default French labels.
+"""The tables and fields the cooperative's records hold, with their default French labels.
 
 Code uses the English keys (``members``, ``joined_on``); the staff see the labels (``Membres``,
 ``Date d'adhésion``), which a cooperative may rename through the ``[mapping]`` section of

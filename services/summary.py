@@ -1,4 +1,4 @@
-"""``run-summary.json``: what one run issued, the alerts and the data errors (DATA-MODEL.md).
+"""``run-summary.json``: what one run issued, the alerts and the data errors.
 
 Amounts are strings with two decimals, rates decimal strings, dates ISO strings; members,
 missions and sponsors are named by their primary values.
@@ -11,25 +11,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from charter.kinds import SUMMARY_FIELDS
 from charter.model import Alert, Cooperative, Document, RuleError
 from charter.money import CENT
 from integrations.base import DataError
-from integrations.schema import Schema
-
-#: The fields each kind lists beyond kind, key, member, files and delivery.
-SUMMARY_FIELDS: dict[str, tuple[str, ...]] = {
-    "payout_mid": ("mission", "rate", "gross_margin", "amount"),
-    "payout_delivery": ("mission", "rate", "gross_margin", "total", "paid_before", "amount"),
-    "contribution_statement": ("period", "gross_margin", "amount"),
-    "resignation_ack": ("received_on", "in_trial", "effective_on"),
-    "resignation_invalid": ("received_on",),
-    "non_renewal": ("renewal_on", "notify_by", "reason"),
-    "renewal": ("renewal_on",),
-    "plenary_warning": ("unjustified_absences",),
-    "exclusion": ("unjustified_absences",),
-    "associate_reminder": ("deadline",),
-    "sponsorship_end": ("sponsor", "mission"),
-}
+from settings.schema import Schema
 
 MONEY_FIELDS = frozenset({"gross_margin", "amount", "total", "paid_before"})
 

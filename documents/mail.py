@@ -1,7 +1,7 @@
 """The email that carries a letter: built here with the standard library, sent elsewhere.
 
 prefect-email's own task cannot set a Message-ID, attaches files as
-``application/octet-stream`` and does not encode non-ASCII file names (API-NOTES.md), so the
+``application/octet-stream`` and does not encode non-ASCII file names, so the
 message is built here and handed to an SMTP connection as is.
 
 >>> message = build_message(rendered, key="renewal:rec1:2027-03-01",   # doctest: +SKIP
@@ -21,7 +21,7 @@ from email.policy import default
 from email.utils import format_datetime, parseaddr
 from zoneinfo import ZoneInfo
 
-from cae.rendering import RenderedDocument
+from documents.rendering import RenderedDocument
 
 #: The domain of a Message-ID when the sender's address has none usable (RFC 6761).
 FALLBACK_DOMAIN = "cae.invalid"

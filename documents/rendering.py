@@ -32,12 +32,21 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 import templates
-from cae.config import CooperativeInfo
-from cae.formatting import FILTERS
+from charter import french
 from charter.model import Document, Member, Mission
 from charter.params import CharterParams
+from settings.config import CooperativeInfo
 
 _LOGGER = logging.getLogger(__name__)
+
+#: The Jinja filters of the letters (``{{ f.amount|money }}``). In a letter a date stays on one
+#: line; money and rates already do (Babel's separators do not break).
+FILTERS = {
+    "money": french.money,
+    "long_date": lambda day: french.unbreakable(french.long_date(day)),
+    "month": lambda day: french.unbreakable(french.month(day)),
+    "percent": french.percent,
+}
 
 #: The folder of the templates, wherever the ``templates`` package is installed.
 TEMPLATES_DIR = Path(templates.__file__).resolve().parent
@@ -176,10 +185,10 @@ def render_all(
     """Render every job, in order; a job that fails gives a ``RenderFailure``, not an exception.
 
     From ``parallel_from`` documents on, with more than one worker, the jobs are dealt out to
-    that many worker processes (``python -m cae.render_worker``; WeasyPrint holds the interpreter
-    lock, threads would not help). Workers are plain child processes, not multiprocessing's:
-    those would import the caller's main script again. A worker that fails has its share
-    rendered here.
+    that many worker processes (``python -m documents.render_worker``; WeasyPrint holds the
+    interpreter lock, threads would not help). Workers are plain child processes, not
+    multiprocessing's: those would import the caller's main script again. A worker that fails
+    has its share rendered here.
     """
     workers = render_workers() if workers is None else workers
     if workers < 2 or len(jobs) < parallel_from:
@@ -229,7 +238,7 @@ def _in_worker(
     results: list[RenderedDocument | RenderFailure] = []
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "cae.render_worker"],
+            [sys.executable, "-m", "documents.render_worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )

@@ -1,4 +1,4 @@
-"""The configuration file, ``cae.toml`` (DATA-MODEL.md, "Configuration").
+"""The configuration file, ``cae.toml``, read into a ``Config`` every layer below the flows uses.
 
 Sections: ``[cooperative]`` (who signs the letters), ``[charter]`` (the rules' parameters),
 ``[mapping]`` (table and field labels) and a top-level ``go_live``. Every key is optional.
@@ -12,13 +12,10 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from charter.params import CharterParams
-from integrations.schema import Schema
-
-if TYPE_CHECKING:
-    from integrations.airtable import AirtableSettings
+from settings.schema import Schema
 
 CONFIG_NAME = "cae.toml"
 
@@ -106,13 +103,6 @@ class Config:
             raise
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
-
-    def airtable_settings(self) -> AirtableSettings:
-        """The base of ``AIRTABLE_BASE_ID`` or ``[airtable] base_id``, the token from its
-        Secret block or the environment."""
-        from integrations.airtable import AirtableSettings
-
-        return AirtableSettings.from_environment(self.airtable.get("base_id"))
 
     @classmethod
     def find(cls, data_dir: Path, explicit: Path | None = None) -> Config:

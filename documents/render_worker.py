@@ -1,9 +1,9 @@
-"""``python -m cae.render_worker``: one of the processes ``cae.rendering.render_all`` deals
-letters out to.
+"""``python -m documents.render_worker``: one of the processes that
+``documents.rendering.render_all`` deals letters out to.
 
 It reads the pickled jobs on stdin, then writes each result to stdout as soon as it is made
 (its length on 8 bytes, then its pickle), so it holds one letter at a time. The results are
-``cae.rendering``'s classes, which the parent unpickles (this module is ``__main__`` here:
+``documents.rendering``'s classes, which the parent unpickles (this module is ``__main__`` here:
 nothing it defines is sent back).
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pickle
 import sys
 
-from cae.rendering import LENGTH_BYTES, Renderer, render_one
+from documents.rendering import LENGTH_BYTES, Renderer, render_one
 
 
 def main() -> None:
