@@ -2,7 +2,8 @@
 
 The wording lives in ``templates/`` (one ``<kind>.html`` per document kind, sharing
 ``base.html``; ``email.txt`` and ``email.html`` for the message that carries the PDF). This
-module only assembles the context the templates read and runs Jinja2 and WeasyPrint.
+module only assembles the context the templates read and runs Jinja2; Typst typesets the
+letter's HTML into its PDF (``cae.typst_pdf``).
 
 >>> renderer = Renderer(CooperativeInfo(), CharterParams())
 >>> rendered = renderer.render(doc, member=member, mission=None, sponsor=None,
@@ -13,11 +14,9 @@ module only assembles the context the templates read and runs Jinja2 and WeasyPr
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import pickle
-import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -28,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
 
 import templates
 from cae.config import CooperativeInfo
 from cae.formatting import FILTERS
+from cae.typst_pdf import TypstPdf
 from charter.model import Document, Member, Mission
 from charter.params import CharterParams
 
@@ -41,8 +39,6 @@ _LOGGER = logging.getLogger(__name__)
 
 #: The folder of the templates, wherever the ``templates`` package is installed.
 TEMPLATES_DIR = Path(templates.__file__).resolve().parent
-#: The stylesheet ``base.html`` and the monthly report include inline, in their first <style>.
-_INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -68,11 +64,8 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters.update(FILTERS)
-        # The letters' stylesheet is parsed once, not once a letter: a third of WeasyPrint's
-        # time on a one-page letter (bench/README.md). One font configuration for every PDF.
-        self._fonts = FontConfiguration()
-        self._css_text = self.env.get_template("letter.css").render()
-        self._css = CSS(string=self._css_text, base_url=str(TEMPLATES_DIR), font_config=self._fonts)
+        # One Typst compiler for every PDF: its layout and fonts are loaded once.
+        self._typst = TypstPdf()
 
     def render(
         self,
@@ -117,20 +110,9 @@ class Renderer:
         return html, self._pdf(html, key)
 
     def _pdf(self, html: str, key: str) -> bytes:
-        # The file identifier derives from the ledger key and the creation date from the
-        # letter's date (base.html), so the same letter always gives the same bytes.
-        identifier = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32].encode("ascii")
-        stylesheets = []
-        inline = _INLINE_STYLE.search(html)
-        if inline is not None and inline.group(1).strip() == self._css_text.strip():
-            # The same rules, already parsed: the cascade is the same (no other author style)
-            # and so are the PDF's bytes.
-            html = html[: inline.start()] + html[inline.end() :]
-            stylesheets.append(self._css)
-        pdf: bytes = HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(
-            pdf_identifier=identifier, stylesheets=stylesheets, font_config=self._fonts
-        )
-        return pdf
+        # The PDF's date is the letter's (base.html) and its identifier derives from its
+        # content, so the same letter always gives the same bytes.
+        return self._typst.pdf(html, key=key)
 
 
 @dataclass(frozen=True)
@@ -176,10 +158,10 @@ def render_all(
     """Render every job, in order; a job that fails gives a ``RenderFailure``, not an exception.
 
     From ``parallel_from`` documents on, with more than one worker, the jobs are dealt out to
-    that many worker processes (``python -m cae.render_worker``; WeasyPrint holds the interpreter
-    lock, threads would not help). Workers are plain child processes, not multiprocessing's:
-    those would import the caller's main script again. A worker that fails has its share
-    rendered here.
+    that many worker processes (``python -m cae.render_worker``; the PDF engine holds the
+    interpreter lock, threads would not help). Workers are plain child processes, not
+    multiprocessing's: those would import the caller's main script again. A worker that fails
+    has its share rendered here.
     """
     workers = render_workers() if workers is None else workers
     if workers < 2 or len(jobs) < parallel_from:
