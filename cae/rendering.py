@@ -99,7 +99,7 @@ class Renderer:
         return RenderedDocument(
             subject=subject,
             html=html,
-            pdf=self._pdf(html, doc.key),
+            pdf=self._pdf(html, doc.key, proper_names(member, mission, sponsor)),
             email_text=self.env.get_template("email.txt").render(context),
             email_html=self.env.get_template("email.html").render(context),
         )
@@ -109,10 +109,18 @@ class Renderer:
         html = self.env.get_template(template).render(coop=self.coop, **context)
         return html, self._pdf(html, key)
 
-    def _pdf(self, html: str, key: str) -> bytes:
+    def _pdf(self, html: str, key: str, names: Sequence[str] = ()) -> bytes:
         # The PDF's date is the letter's (base.html) and its identifier derives from its
         # content, so the same letter always gives the same bytes.
-        return self._typst.pdf(html, key=key)
+        return self._typst.pdf(html, key=key, names=names)
+
+
+def proper_names(member: Member, mission: Mission | None, sponsor: Member | None) -> list[str]:
+    """The proper names a letter may print, which are never hyphenated."""
+    names = [member.name, sponsor.name if sponsor else ""]
+    if mission is not None:
+        names += [mission.title, mission.client or ""]
+    return [name for name in names if name]
 
 
 @dataclass(frozen=True)

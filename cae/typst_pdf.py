@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -105,9 +106,9 @@ class _Tree(HTMLParser):
             self.stack[-1]["kids"].append(data)
 
 
-def _tidy(node: dict[str, Any]) -> dict[str, Any]:
+def _tidy(node: dict[str, Any], names: re.Pattern[str] | None) -> dict[str, Any]:
     """Collapse white space as a browser does: one space between words, none at the edges
-    of a block, none between blocks; then French's no-break spaces."""
+    of a block, none between blocks; then French's no-break spaces, and ``names`` marked."""
     kids: list[Any] = []
     for kid in node["kids"]:
         if isinstance(kid, str):
@@ -117,7 +118,7 @@ def _tidy(node: dict[str, Any]) -> dict[str, Any]:
             else:
                 kids.append(text)
         else:
-            kids.append(_tidy(kid))
+            kids.append(_tidy(kid, names))
     if node["tag"] in _BLOCKS or node["tag"] == "root":
         # A block's text loses its spaces at its edges and between its child blocks.
         kept: list[Any] = []
@@ -134,14 +135,28 @@ def _tidy(node: dict[str, Any]) -> dict[str, Any]:
             kept.append(kid)
         kids = kept
     node["kids"] = [
-        piece for kid in kids for piece in (_joined(kid) if isinstance(kid, str) else [kid])
+        piece for kid in kids for piece in (_named(kid, names) if isinstance(kid, str) else [kid])
     ]
     return node
 
 
-def _joined(text: str) -> list[Any]:
-    """``text`` with French spaces, its no-break groups as ``{"tag": "nobr"}`` nodes."""
+def _named(text: str, names: re.Pattern[str] | None) -> list[Any]:
+    """``text`` with French spaces, the names in it as ``{"tag": "name"}`` nodes (a proper
+    name is never hyphenated), the rest split by ``_joined``."""
     text = french_spaces(text)
+    if names is None:
+        return _joined(text)
+    pieces: list[Any] = []
+    position = 0
+    for found in names.finditer(text):
+        pieces += _joined(text[position : found.start()])
+        pieces.append({"tag": "name", "cls": [], "kids": [found.group()]})
+        position = found.end()
+    return pieces + _joined(text[position:])
+
+
+def _joined(text: str) -> list[Any]:
+    """``text``'s no-break groups as ``{"tag": "nobr"}`` nodes."""
     pieces: list[Any] = []
     position = 0
     for group in _JOINED.finditer(text):
@@ -154,12 +169,16 @@ def _joined(text: str) -> list[Any]:
     return pieces
 
 
-def html_tree(html: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """The printed part of ``html`` as a tree of plain data, and its ``<meta>`` values."""
+def html_tree(html: str, names: Iterable[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:
+    """The printed part of ``html`` as a tree of plain data, and its ``<meta>`` values.
+    Wherever one of ``names`` (as printed: white space collapsed) occurs in a text, it becomes
+    a ``name`` node, which Typst never hyphenates."""
     parser = _Tree()
     parser.feed(html)
     parser.close()
-    return _tidy(parser.root), parser.meta
+    printed = {french_spaces(" ".join(name.split())) for name in names}
+    pattern = "|".join(re.escape(name) for name in sorted(printed, key=len, reverse=True) if name)
+    return _tidy(parser.root, re.compile(pattern) if pattern else None), parser.meta
 
 
 class TypstPdf:
@@ -168,12 +187,14 @@ class TypstPdf:
     def __init__(self) -> None:
         self._compiler = typst.Compiler(LAYOUT, font_paths=[FONTS_DIR], ignore_system_fonts=True)
 
-    def pdf(self, html: str, *, key: str, created: date | None = None) -> bytes:
+    def pdf(
+        self, html: str, *, key: str, created: date | None = None, names: Iterable[str] = ()
+    ) -> bytes:
         """The PDF of ``html``. Typst derives the file's identifier from its content, and its
         date is ``created`` (else the HTML's ``dcterms.created``: the letter's date), so the
         same letter always gives the same bytes. ``key`` (the ledger key) names the letter in
-        an error."""
-        tree, meta = html_tree(html)
+        an error. ``names`` (of people, missions, clients) are never hyphenated."""
+        tree, meta = html_tree(html, names)
         if created is None and meta.get("dcterms.created"):
             created = date.fromisoformat(meta["dcterms.created"])
         data = {

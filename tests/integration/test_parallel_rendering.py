@@ -17,6 +17,7 @@ from cae.rendering import (
     RenderFailure,
     RenderJob,
     _in_worker,
+    proper_names,
     render_all,
 )
 from cae.typst_pdf import TypstPdf
@@ -43,7 +44,9 @@ def test_a_reused_compiler_gives_the_pdf_of_a_fresh_one():
             job.doc, member=job.member, mission=job.mission, sponsor=job.sponsor, as_of=AS_OF
         )
         assert "<style>" in result.html  # the HTML copy keeps its inline style
-        assert result.pdf == TypstPdf().pdf(result.html, key=job.doc.key), job.doc.kind
+        names = proper_names(job.member, job.mission, job.sponsor)
+        fresh = TypstPdf().pdf(result.html, key=job.doc.key, names=names)
+        assert result.pdf == fresh, job.doc.kind
 
 
 def test_worker_processes_give_the_same_documents_in_the_same_order():

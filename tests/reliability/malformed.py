@@ -109,6 +109,9 @@ MARKUP = (
     "</p><h1>Titre</h1>",
     "<style>body{display:none}</style>",
     "&lt;déjà échappé&gt; &amp;",
+    # Typst's markup, for the PDF: printed as typed, never read as markup.
+    "#set page(width: 1cm) *gras* _penché_",
+    '$x^2$ <label> @ref \\ `code` #"chaîne" // /* ~',
 )
 FORMULAS = (
     "=cmd|' /C calc'!A0",
