@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def letters(folder: Path, as_of: date, count: int | None, seed: str) -> list[Any]:
+def letters(folder: Path, as_of: date, count: int | None, seed: str) -> tuple[list[Any], Any]:
     """The run's letters as of ``as_of`` (``RenderJob``), all or a seeded sample of ``count``."""
     from cae.config import Config
     from cae.rendering import RenderJob
