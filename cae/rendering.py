@@ -107,7 +107,8 @@ class Renderer:
     def render_report(self, template: str, key: str, **context: Any) -> tuple[str, bytes]:
         """A staff report (not a letter) from ``template``: its HTML and its PDF."""
         html = self.env.get_template(template).render(coop=self.coop, **context)
-        return html, self._pdf(html, key)
+        # A report is lists and tables of names: no word is hyphenated.
+        return html, self._typst.pdf(html, key=key, hyphenate=False)
 
     def _pdf(self, html: str, key: str, names: Sequence[str] = ()) -> bytes:
         # The PDF's date is the letter's (base.html) and its identifier derives from its

@@ -188,12 +188,19 @@ class TypstPdf:
         self._compiler = typst.Compiler(LAYOUT, font_paths=[FONTS_DIR], ignore_system_fonts=True)
 
     def pdf(
-        self, html: str, *, key: str, created: date | None = None, names: Iterable[str] = ()
+        self,
+        html: str,
+        *,
+        key: str,
+        created: date | None = None,
+        names: Iterable[str] = (),
+        hyphenate: bool = True,
     ) -> bytes:
         """The PDF of ``html``. Typst derives the file's identifier from its content, and its
         date is ``created`` (else the HTML's ``dcterms.created``: the letter's date), so the
         same letter always gives the same bytes. ``key`` (the ledger key) names the letter in
-        an error. ``names`` (of people, missions, clients) are never hyphenated."""
+        an error. ``names`` (of people, missions, clients) are never hyphenated; with
+        ``hyphenate`` false, no word is."""
         tree, meta = html_tree(html, names)
         if created is None and meta.get("dcterms.created"):
             created = date.fromisoformat(meta["dcterms.created"])
@@ -202,6 +209,7 @@ class TypstPdf:
             "title": _title(html),
             "author": meta.get("author", ""),
             "created": (created or date(1980, 1, 1)).isoformat(),
+            "hyphenate": hyphenate,
         }
         try:
             pdf: bytes = self._compiler.compile(

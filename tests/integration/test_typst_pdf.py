@@ -116,3 +116,12 @@ def test_french_words_hyphenate_and_names_never(typst_pdf):
     whole = text_of(typst_pdf.pdf(html, key="k", names=names))
     assert "\xad" not in whole
     assert whole.split() == hyphenated.replace("\xad\n", "").split()
+    assert "\xad" not in text_of(typst_pdf.pdf(html, key="k", hyphenate=False))  # reports
+
+
+def test_no_hyphenation_in_a_table(typst_pdf):
+    cell = "Anticonstitutionnellement extraordinairement incompréhensiblement " * 3
+    html = page(
+        f'<table class="figures"><tr><td>{cell}</td><td class="num">{cell}</td></tr></table>'
+    )
+    assert "\xad" not in text_of(typst_pdf.pdf(html, key="k"))
