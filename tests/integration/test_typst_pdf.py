@@ -125,3 +125,12 @@ def test_no_hyphenation_in_a_table(typst_pdf):
         f'<table class="figures"><tr><td>{cell}</td><td class="num">{cell}</td></tr></table>'
     )
     assert "\xad" not in text_of(typst_pdf.pdf(html, key="k"))
+
+
+def test_empty_elements_make_a_page_not_an_error(typst_pdf):
+    html = page(
+        '<header class="letterhead"><p class="coop-name"></p></header><p class="reference">'
+        '</p><p></p><ul></ul><table class="figures"></table><table class="figures"><tr></tr>'
+        "</table><blockquote></blockquote><span></span>"
+    )
+    assert len(PdfReader(io.BytesIO(typst_pdf.pdf(html, key="k"))).pages) == 1
