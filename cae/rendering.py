@@ -148,7 +148,7 @@ PARALLEL_FROM = 40
 
 def render_workers() -> int:
     """Processes to render with: ``CAE_RENDER_WORKERS``, else one per CPU this process may
-    use, at most 4 (each holds about 150 MB)."""
+    use, at most 4 (each holds about 90 MB)."""
     configured = os.environ.get("CAE_RENDER_WORKERS", "").strip()
     if configured:
         return max(1, int(configured))
