@@ -2,7 +2,8 @@
 
 The wording lives in ``templates/`` (one ``<kind>.html`` per document kind, sharing
 ``base.html``; ``email.txt`` and ``email.html`` for the message that carries the PDF). This
-module only assembles the context the templates read and runs Jinja2 and WeasyPrint.
+module only assembles the context the templates read and runs Jinja2; Typst typesets the
+letter's HTML into its PDF (``documents.typst_pdf``).
 
 >>> renderer = Renderer(CooperativeInfo(), CharterParams())
 >>> rendered = renderer.render(doc, member=member, mission=None, sponsor=None,
@@ -13,11 +14,9 @@ module only assembles the context the templates read and runs Jinja2 and WeasyPr
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import pickle
-import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -28,13 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
 
 import templates
 from charter import french
 from charter.model import Document, Member, Mission
 from charter.params import CharterParams
+from documents.typst_pdf import TypstPdf
 from settings.config import CooperativeInfo
 
 _LOGGER = logging.getLogger(__name__)
@@ -50,8 +48,6 @@ FILTERS = {
 
 #: The folder of the templates, wherever the ``templates`` package is installed.
 TEMPLATES_DIR = Path(templates.__file__).resolve().parent
-#: The stylesheet ``base.html`` and the monthly report include inline, in their first <style>.
-_INLINE_STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -77,11 +73,8 @@ class Renderer:
             keep_trailing_newline=True,
         )
         self.env.filters.update(FILTERS)
-        # The letters' stylesheet is parsed once, not once a letter: a third of WeasyPrint's
-        # time on a one-page letter (bench/README.md). One font configuration for every PDF.
-        self._fonts = FontConfiguration()
-        self._css_text = self.env.get_template("letter.css").render()
-        self._css = CSS(string=self._css_text, base_url=str(TEMPLATES_DIR), font_config=self._fonts)
+        # One Typst compiler for every PDF: its layout and fonts are loaded once.
+        self._typst = TypstPdf()
 
     def render(
         self,
@@ -115,7 +108,7 @@ class Renderer:
         return RenderedDocument(
             subject=subject,
             html=html,
-            pdf=self._pdf(html, doc.key),
+            pdf=self._pdf(html, doc.key, proper_names(member, mission, sponsor)),
             email_text=self.env.get_template("email.txt").render(context),
             email_html=self.env.get_template("email.html").render(context),
         )
@@ -123,23 +116,21 @@ class Renderer:
     def render_report(self, template: str, key: str, **context: Any) -> tuple[str, bytes]:
         """A staff report (not a letter) from ``template``: its HTML and its PDF."""
         html = self.env.get_template(template).render(coop=self.coop, **context)
-        return html, self._pdf(html, key)
+        # A report is lists and tables of names: no word is hyphenated.
+        return html, self._typst.pdf(html, key=key, hyphenate=False)
 
-    def _pdf(self, html: str, key: str) -> bytes:
-        # The file identifier derives from the ledger key and the creation date from the
-        # letter's date (base.html), so the same letter always gives the same bytes.
-        identifier = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32].encode("ascii")
-        stylesheets = []
-        inline = _INLINE_STYLE.search(html)
-        if inline is not None and inline.group(1).strip() == self._css_text.strip():
-            # The same rules, already parsed: the cascade is the same (no other author style)
-            # and so are the PDF's bytes.
-            html = html[: inline.start()] + html[inline.end() :]
-            stylesheets.append(self._css)
-        pdf: bytes = HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(
-            pdf_identifier=identifier, stylesheets=stylesheets, font_config=self._fonts
-        )
-        return pdf
+    def _pdf(self, html: str, key: str, names: Sequence[str] = ()) -> bytes:
+        # The PDF's date is the letter's (base.html) and its identifier derives from its
+        # content, so the same letter always gives the same bytes.
+        return self._typst.pdf(html, key=key, names=names)
+
+
+def proper_names(member: Member, mission: Mission | None, sponsor: Member | None) -> list[str]:
+    """The proper names a letter may print, which are never hyphenated."""
+    names = [member.name, sponsor.name if sponsor else ""]
+    if mission is not None:
+        names += [mission.title, mission.client or ""]
+    return [name for name in names if name]
 
 
 @dataclass(frozen=True)
@@ -166,7 +157,7 @@ PARALLEL_FROM = 40
 
 def render_workers() -> int:
     """Processes to render with: ``CAE_RENDER_WORKERS``, else one per CPU this process may
-    use, at most 4 (each holds about 150 MB)."""
+    use, at most 4 (each holds about 90 MB)."""
     configured = os.environ.get("CAE_RENDER_WORKERS", "").strip()
     if configured:
         return max(1, int(configured))
@@ -185,7 +176,7 @@ def render_all(
     """Render every job, in order; a job that fails gives a ``RenderFailure``, not an exception.
 
     From ``parallel_from`` documents on, with more than one worker, the jobs are dealt out to
-    that many worker processes (``python -m documents.render_worker``; WeasyPrint holds the
+    that many worker processes (``python -m documents.render_worker``; the PDF engine holds the
     interpreter lock, threads would not help). Workers are plain child processes, not
     multiprocessing's: those would import the caller's main script again. A worker that fails
     has its share rendered here.

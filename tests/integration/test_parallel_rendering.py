@@ -1,37 +1,28 @@
-"""Rendering at volume: the stylesheet parsed once and worker processes change no byte.
+"""Rendering at volume: one Typst compiler reused and worker processes change no byte.
 
-``Renderer`` hands WeasyPrint the letters' stylesheet parsed once instead of the inline copy
-in each letter, and ``render_all`` deals a large batch out to worker processes
-(``python -m documents.rendering``). Both are there for speed only (bench/README.md): every PDF,
-HTML page and email body must come out exactly as a plain, one-by-one rendering gives it.
+``Renderer`` keeps one Typst compiler for all its letters, and ``render_all`` deals a large
+batch out to worker processes (``python -m documents.render_worker``). Both are there for speed only
+(bench/README.md): every PDF, HTML page and email body must come out exactly as a plain,
+one-by-one rendering gives it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import pickle
-from ctypes.util import find_library
 from dataclasses import replace
-
-import pytest
-from weasyprint import HTML
 
 from charter.params import CharterParams
 from documents.rendering import (
-    TEMPLATES_DIR,
     RenderedDocument,
     Renderer,
     RenderFailure,
     RenderJob,
     _in_worker,
+    proper_names,
     render_all,
 )
+from documents.typst_pdf import TypstPdf
 from tests.support.letter_cases import AS_OF, CASES, COOP
-
-pytestmark = pytest.mark.skipif(
-    find_library("harfbuzz-subset") is None,
-    reason="without libharfbuzz-subset0 WeasyPrint stamps the time into each font subset",
-)
 
 
 def jobs(count: int) -> list[RenderJob]:
@@ -45,20 +36,17 @@ def jobs(count: int) -> list[RenderJob]:
     return made
 
 
-def plain_pdf(html: str, key: str) -> bytes:
-    """The PDF as WeasyPrint makes it from the letter's HTML alone, inline style and all."""
-    identifier = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    return HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(pdf_identifier=identifier)
-
-
-def test_the_stylesheet_parsed_once_gives_the_pdf_of_the_inline_one():
+def test_a_reused_compiler_gives_the_pdf_of_a_fresh_one():
+    """The PDF depends on the letter's HTML and key alone, not on the letters before it."""
     renderer = Renderer(COOP, CharterParams())
     for job in jobs(len(CASES)):
         result = renderer.render(
             job.doc, member=job.member, mission=job.mission, sponsor=job.sponsor, as_of=AS_OF
         )
         assert "<style>" in result.html  # the HTML copy keeps its inline style
-        assert result.pdf == plain_pdf(result.html, job.doc.key), job.doc.kind
+        names = proper_names(job.member, job.mission, job.sponsor)
+        fresh = TypstPdf().pdf(result.html, key=job.doc.key, names=names)
+        assert result.pdf == fresh, job.doc.kind
 
 
 def test_worker_processes_give_the_same_documents_in_the_same_order():

@@ -1,4 +1,4 @@
-"""Every letter, rendered for real: Jinja2 templates, WeasyPrint PDF, read back with pypdf.
+"""Every letter, rendered for real: Jinja2 templates, Typst PDF, read back with pypdf.
 
 One realistic document per kind (DOCUMENTS.md), built by hand with the facts the charter rules
 produce, then the email message that carries it, parsed back.
@@ -10,7 +10,6 @@ import email
 import html as html_lib
 import io
 import re
-from ctypes.util import find_library
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -276,13 +275,38 @@ def test_unknown_kind_has_no_template(renderer):
         render(renderer, replace(CASES["renewal"], doc=replace(CASES["renewal"].doc, kind="x")))
 
 
-@pytest.mark.skipif(
-    find_library("harfbuzz-subset") is None,
-    reason="without libharfbuzz-subset0 WeasyPrint subsets fonts with fontTools, which stamps "
-    "the current time into each font: install libharfbuzz-subset0",
-)
 def test_same_letter_gives_the_same_pdf_bytes(renderer, rendered):
     assert render(renderer, CASES["payout_mid"]).pdf == rendered["payout_mid"].pdf
+    # A new renderer (as in another process or on another machine) gives the same file too.
+    fresh = Renderer(COOP, CharterParams())
+    assert render(fresh, CASES["payout_mid"]).pdf == rendered["payout_mid"].pdf
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_pdf_uses_only_the_projects_font(rendered, kind):
+    """Source Sans Pro from the pinned package, whatever fonts the machine has."""
+    reader = PdfReader(io.BytesIO(rendered[kind].pdf))
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    assert fonts and all("SourceSansPro-" in name for name in fonts), fonts
+    assert reader.trailer["/Root"]["/Lang"] == "fr-FR"
+
+
+TYPST_MARKUP = '#set page(width: 1cm) *gras* _x_ $y$ <z> @w \\ `c` [a] #"s" // /* ~ -- = h'
+
+
+def test_member_name_with_typst_markup_is_printed_as_typed(renderer):
+    intruder = replace(CAMILLE, name=TYPST_MARKUP)
+    case = replace(CASES["payout_delivery"], member=intruder)
+    result = render(renderer, case)
+    reader = PdfReader(io.BytesIO(result.pdf))
+    assert len(reader.pages) == 1
+    assert [round(float(v)) for v in reader.pages[0].mediabox] == [0, 0, 595, 842]  # still A4
+    text = pdf_text(result.pdf).replace("\u00a0", " ")
+    assert f"Bonjour {TYPST_MARKUP}," in text
 
 
 def test_email_bodies_name_the_letter_and_whom_to_contact(rendered):

@@ -101,6 +101,11 @@ IMPOSSIBLE_DATES = (
 )
 UNREADABLE_DATES = ("demain", "2026/11/01", "11-26-2026", "26.11.2026", "1er mars", "2026-1-1x")
 NOT_AMOUNTS = ("douze mille", "12 000 € HT", "1,2,3", "12€50", "—", "N/A", "1.000.000", "--5")
+#: Typst's markup, for the PDF: printed as typed, never read as markup.
+TYPST_MARKUP = (
+    "#set page(width: 1cm) *gras* _penché_",
+    '$x^2$ <label> @ref \\ `code` #"chaîne" // /* ~',
+)
 MARKUP = (
     "<script>alert(1)</script>",
     "<b>Gras</b>",
@@ -109,6 +114,7 @@ MARKUP = (
     "</p><h1>Titre</h1>",
     "<style>body{display:none}</style>",
     "&lt;déjà échappé&gt; &amp;",
+    *TYPST_MARKUP,
 )
 FORMULAS = (
     "=cmd|' /C calc'!A0",
@@ -544,10 +550,13 @@ def huge_text(wb: Workbook, rng: random.Random) -> Outcome | None:
     return Outcome(f"texte énorme ({where})")
 
 
-def markup_or_formula_in_name(wb: Workbook, rng: random.Random) -> Outcome | None:
-    """A member or a mission due a letter renamed to markup or to a spreadsheet formula: the
-    letter is issued under the new name, which appears as text, never as markup or formula."""
-    text = rng.choice(MARKUP + FORMULAS)
+def markup_or_formula_in_name(
+    wb: Workbook, rng: random.Random, text: str | None = None
+) -> Outcome | None:
+    """A member or a mission due a letter renamed to markup or to a spreadsheet formula (``text``,
+    else one drawn from the lists): the letter is issued under the new name, which appears as
+    text, never as markup or formula."""
+    text = rng.choice(MARKUP + FORMULAS) if text is None else text
     if rng.random() < 0.5:
         old = _pick(rng, wb, ["Inès Marchand", "Julien Perrot", "Théo Garnier", "Hélène Girard"])
         table = "Membres"
