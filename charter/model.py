@@ -19,6 +19,8 @@ from typing import Any
 
 
 class Role(StrEnum):
+    """A member's role: support staff are outside the associate deadline (art. 2)."""
+
     ENTREPRENEUR = "Entrepreneur·e"
     SUPPORT_STAFF = "Équipe d'appui"
 
@@ -32,12 +34,16 @@ class Channel(StrEnum):
 
 
 class MemberStatus(StrEnum):
+    """Membres.Statut: typed by the staff, or reached by a rule (exclusion, leaving)."""
+
     ACTIVE = "Actif·ve"
     LEFT = "Sorti·e"
     EXCLUDED = "Exclu·e"
 
 
 class Stage(StrEnum):
+    """Where a mission stands; stage dates count from Signée on (art. 4)."""
+
     QUOTE = "Devis"
     SIGNED = "Signée"
     IN_DEVELOPMENT = "En développement"
@@ -51,7 +57,8 @@ SIGNED_STAGES = frozenset({Stage.SIGNED, Stage.IN_DEVELOPMENT, Stage.MIDWAY, Sta
 
 
 class Involvement(StrEnum):
-    """The bearer's involvement in a mission, which sets the commission rate (art. 4)."""
+    """The bearer's involvement in a mission, which sets the commission rate (art. 4): 5 % for
+    bringing the business, 15 % with the specification, 30 % when they also develop."""
 
     BUSINESS_BROUGHT = "Apport d'affaire"
     SPECIFICATION = "Cahier des charges"
@@ -59,6 +66,8 @@ class Involvement(StrEnum):
 
 
 class Presence(StrEnum):
+    """A member's attendance at a plenary; only unjustified absences count (art. 7)."""
+
     PRESENT = "Présent·e"
     EXCUSED = "Absence justifiée"
     UNJUSTIFIED = "Absence injustifiée"
@@ -66,6 +75,9 @@ class Presence(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Member:
+    """A row of Membres as the rules read it. ``invalid`` names the fields whose value could not
+    be read (already reported): the rules needing them skip the member, the others do not."""
+
     id: str
     name: str
     joined_on: date | None
@@ -90,6 +102,8 @@ class Member:
 
 @dataclass(frozen=True, slots=True)
 class Mission:
+    """A row of Missions: its stage and dates, its bearer and their involvement, its figures."""
+
     id: str
     title: str
     stage: Stage | None
@@ -109,6 +123,8 @@ class Mission:
 
 @dataclass(frozen=True, slots=True)
 class Invoice:
+    """A row of Factures: the gross margin of its month counts toward the contribution (art. 3)."""
+
     id: str
     number: str
     entrepreneur_id: str | None
@@ -126,6 +142,8 @@ class Invoice:
 
 @dataclass(frozen=True, slots=True)
 class Plenary:
+    """A monthly plenary (art. 7), by its date."""
+
     id: str
     title: str
     date: date | None
@@ -133,6 +151,9 @@ class Plenary:
 
 @dataclass(frozen=True, slots=True)
 class Attendance:
+    """One member's attendance at one plenary, as recorded:
+    a member with no row for a plenary is not counted absent."""
+
     plenary_id: str
     member_id: str
     presence: Presence
@@ -140,6 +161,8 @@ class Attendance:
 
 @dataclass(frozen=True, slots=True)
 class VolunteeringWeek:
+    """Hours declared for the Atelier Digital in the week starting ``week`` (art. 13)."""
+
     member_id: str
     week: date
     hours: Decimal
@@ -147,6 +170,8 @@ class VolunteeringWeek:
 
 @dataclass(frozen=True, slots=True)
 class Workshop:
+    """A workshop session held on a day; its kind is checked against the monthly list (art. 11)."""
+
     id: str
     title: str
     date: date
@@ -167,6 +192,9 @@ class Cooperative:
 
 
 class LedgerStatus(StrEnum):
+    """Where a claimed key stands: ``pending`` until its delivery is known, then ``sent`` or
+    ``failed``; ``historical`` when it fell due before the go-live date (never issued)."""
+
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"
@@ -240,6 +268,9 @@ class RuleError:
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
+    """A member's status reached by a rule on ``since``: left after a resignation or a
+    non-renewal, or excluded. The run writes it back to Membres.Statut where it can."""
+
     member_id: str
     status: MemberStatus
     since: date
@@ -247,6 +278,9 @@ class StatusChange:
 
 @dataclass(frozen=True, slots=True)
 class Evaluation:
+    """What a run finds on its day: the documents due, the alerts, the data errors,
+    the status changes, and the rules skipped for a missing table."""
+
     documents: list[Document]
     alerts: list[Alert]
     errors: list[RuleError]

@@ -138,17 +138,19 @@ class _Assembler:
         return Member(
             id=f.id,
             name=f.primary,
-            joined_on=f.get("joined_on"),
-            email=f.get("email"),
-            address=f.get("address"),
+            **f.values(
+                "joined_on",
+                "email",
+                "address",
+                "associate_on",
+                "resignation_received_on",
+                "non_renewal_reason",
+                founder=False,
+                non_renewal=False,
+            ),
             role=_as(Role, f.select("role")),
-            founder=f.get("founder", False),
-            associate_on=f.get("associate_on"),
             sponsor_id=self._sponsor(f),
-            resignation_received_on=f.get("resignation_received_on"),
             resignation_channel=_as(Channel, f.select("resignation_channel")),
-            non_renewal=f.get("non_renewal", False),
-            non_renewal_reason=f.get("non_renewal_reason"),
             status=_as(MemberStatus, f.select("status")),
             invalid=f.frozen_invalid(),  # last: the calls above add to it
         )
@@ -206,10 +208,7 @@ class _Assembler:
             project_manager_id=f.link("project_manager"),
             lead_developer_id=f.link("lead_developer"),
             team_ids=f.links("team"),
-            revenue=f.get("revenue"),
-            direct_costs=f.get("direct_costs", ZERO),
-            mid_on=f.get("mid_on"),
-            delivered_on=f.get("delivered_on"),
+            **f.values("revenue", "mid_on", "delivered_on", direct_costs=ZERO),
             piloted_for_id=f.link("piloted_for"),
             invalid=f.frozen_invalid(),  # last: the calls above add to it
         )
@@ -219,9 +218,7 @@ class _Assembler:
             id=f.id,
             number=f.primary,
             entrepreneur_id=f.link("entrepreneur"),
-            issued_on=f.get("issued_on"),
-            amount=f.get("amount"),
-            direct_costs=f.get("direct_costs", ZERO),
+            **f.values("issued_on", "amount", direct_costs=ZERO),
             mission_id=f.link("mission"),
             invalid=f.frozen_invalid(),  # last: the calls above add to it
         )
@@ -263,6 +260,13 @@ class _Fields:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.record.values.get(key, default)
+
+    def values(self, *keys: str, **defaults: Any) -> dict[str, Any]:
+        """The plain values of ``keys`` (``None`` when empty) and of ``defaults``' keys (their
+        default when empty), by key: what a dataclass takes as read, with nothing to check."""
+        found = {key: self.get(key) for key in keys}
+        found.update({key: self.get(key, default) for key, default in defaults.items()})
+        return found
 
     def frozen_invalid(self) -> frozenset[str]:
         return frozenset(self.invalid)

@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,18 +24,12 @@ from charter.scope import Scope
 
 
 @dataclass(frozen=True)
-class LedgerRow:
-    """A ledger row as stored: the charter's entry plus what a person needs to follow it up."""
+class LedgerRow(LedgerEntry):
+    """A ledger row as stored: the charter's entry (key, kind, status, day, amount, member and
+    mission ids) plus what a person needs to follow it up."""
 
-    key: str
-    kind: str
-    status: LedgerStatus
-    issued_on: date
-    member_id: str | None = None
     member: str | None = None
-    mission_id: str | None = None
     mission: str | None = None
-    amount: Decimal | None = None
     registered: bool = False
     document: str | None = None  # where the PDF is, relative to the out folder
     registered_number: str | None = None  # the registered letter's number, once posted
@@ -44,15 +38,8 @@ class LedgerRow:
     details: dict[str, Any] | None = None
 
     def entry(self) -> LedgerEntry:
-        return LedgerEntry(
-            self.key,
-            self.kind,
-            self.status,
-            self.issued_on,
-            self.amount,
-            self.member_id,
-            self.mission_id,
-        )
+        """The charter's part of the row, alone: what the rules compare with."""
+        return LedgerEntry(*(getattr(self, f.name) for f in fields(LedgerEntry)))
 
 
 class LedgerStore(Protocol):

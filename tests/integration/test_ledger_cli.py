@@ -21,11 +21,11 @@ def out(tmp_path):
     store.claim(
         [
             LedgerRow("payout_mid:Site", "payout_mid", LedgerStatus.PENDING, date(2026, 11, 26),
-                      "Alice", "Alice", "Site", "Site", Decimal("750.00")),
+                      Decimal("750.00"), "Alice", "Site", member="Alice", mission="Site"),
             LedgerRow("exclusion:Bob", "exclusion", LedgerStatus.PENDING, date(2026, 11, 26),
-                      "Bob", "=HYPERLINK(\"http://x\")", registered=True),
+                      member_id="Bob", member="=HYPERLINK(\"http://x\")", registered=True),
             LedgerRow("renewal:Alice:2027-01-01", "renewal", LedgerStatus.HISTORICAL,
-                      date(2026, 11, 26), "Alice", "Alice"),
+                      date(2026, 11, 26), member_id="Alice", member="Alice"),
         ]
     )  # fmt: skip
     return tmp_path
