@@ -81,7 +81,7 @@ def run_minimum(
     documents: list[dict[str, Any]],
     status_rows: int,
 ) -> int:
-    """The fewest requests DATA-MODEL.md allows for a run that started on ``before``: every
+    """The fewest requests the API allows for a run that started on ``before``: every
     table read; then claim every ledger row the run added (issued and historical), mark each
     issued document sent, write each member status that changed."""
     claimed = {table: after[table] - before[table] for table in LEDGER_TABLES}

@@ -5,7 +5,7 @@
 For each size: generate the cooperative; time the engine alone (``charter.evaluate``, no I/O);
 run the daily flow on the CSV folder in a child process against a real Prefect server (wall
 time, peak memory, documents rendered per second, Prefect task runs); run it on Airtable against
-the emulator (requests against DATA-MODEL.md's minimum, 429s, wall time against the rate-limit
+the emulator (requests against the fewest possible, 429s, wall time against the rate-limit
 floor); run the record-by-record baseline on the same base. Results go to ``results.json`` and
 ``results.md`` in the out folder, written again after every step.
 

@@ -1,4 +1,4 @@
-"""DATA-MODEL.md's fewest requests for a run on Airtable, shared by the tests and ``bench/``.
+"""The fewest requests a run on Airtable can make, shared by the tests and ``bench/``.
 
 ⌈records/100⌉ per table read (at least one: an empty table still costs the request that says it
 is empty, docs/decisions.md), then for each write phase ⌈rows written/10⌉ per table.

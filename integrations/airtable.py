@@ -1,7 +1,7 @@
 """Airtable's API, spoken to with pyairtable within its limits: the client every Airtable part uses.
 
 Airtable allows 5 requests per second per base, 100 records per page and 10 records per write;
-after a 429 it must be left alone for 30 s (API-NOTES.md). pyairtable's own retry gives up long
+after a 429 it must be left alone for 30 s. pyairtable's own retry gives up long
 before that, so it is replaced here by ``AirtableAdapter``: it spaces requests to at most 5 in
 any second, waits the penalty after a 429 and retries 5xx and dropped connections. Every write
 the project makes is an update by record id or an upsert on a key, so retrying one is harmless.

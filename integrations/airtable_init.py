@@ -29,7 +29,7 @@ def _select(choices: Iterable[str]) -> dict[str, Any]:
 
 
 def field_definition(spec: FieldSpec, table_ids: dict[str, str]) -> dict[str, Any]:
-    """The Meta API definition of one field of DATA-MODEL.md."""
+    """The Meta API definition of one field of docs/data-model.md."""
     kinds: dict[FieldType, tuple[str, dict[str, Any] | None]] = {
         FieldType.TEXT: ("singleLineText", None),
         FieldType.LONG_TEXT: ("multilineText", None),

@@ -1,4 +1,4 @@
-"""The ledger in the cooperative's own Airtable base: Versements and Courriers (DATA-MODEL.md).
+"""The ledger in the cooperative's own Airtable base: Versements and Courriers (docs/data-model.md).
 
 One row per issued document, keyed by ``Clé``: payout notices in **Versements**, every other
 document in **Courriers**. Claiming is an upsert on ``Clé`` (a repeated write is harmless), and a

@@ -1,4 +1,4 @@
-"""The charter's records built from what any source read (CHARTER.md, "bad records").
+"""The charter's records built from what any source read (docs/charter.md, "bad records").
 
 >>> tables = LocalWorkbook(Path("exemple")).read(schema)
 >>> cooperative, errors = assemble(tables, schema)

@@ -17,7 +17,7 @@ from settings.schema import Schema, TableSpec
 
 @dataclass(frozen=True, slots=True)
 class DataError:
-    """A problem in the cooperative's data, in the staff's words (DATA-MODEL.md, run-summary).
+    """A problem in the cooperative's data, in the staff's words (docs/data-model.md, run-summary).
 
     ``table`` and ``field`` are labels as the cooperative names them; ``record`` is the record's
     primary value, ``ligne N`` when it has none, and ``None`` for a problem with the whole table.

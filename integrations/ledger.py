@@ -1,4 +1,4 @@
-"""The ledger of issued documents, for the local case: ``OUT/ledger.sqlite`` (CHARTER.md §10).
+"""The ledger of issued documents, for the local case: ``OUT/ledger.sqlite`` (docs/charter.md).
 
 Every document key is claimed (``pending``) before the document is written or sent, then
 marked ``sent``. Claiming is an ``INSERT OR IGNORE`` inside an immediate transaction, so two runs

@@ -2,7 +2,7 @@
 
 Airtable and Notion hold the same ledger: one row per issued document, keyed by ``Clé``, payout
 notices in **Versements** and every other document in **Courriers**, with the same field labels
-(DATA-MODEL.md). This module names those tables and fields once, turns a ``LedgerRow`` into the
+(docs/data-model.md). This module names those tables and fields once, turns a ``LedgerRow`` into the
 plain cells of a new row and back, and says which rows a mission's targeted run may issue. The
 adapters (``integrations.airtable_ledger``, ``integrations.notion_ledger``) only speak their API.
 """
@@ -29,7 +29,7 @@ PAYOUT_KINDS = frozenset({"payout_mid", "payout_delivery"})
 KINDS = tuple(SUMMARY_FIELDS)
 STATUSES = tuple(status.value for status in LedgerStatus)
 
-# Field labels, as DATA-MODEL.md names them.
+# Field labels, as docs/data-model.md names them.
 KEY, KIND, MEMBER, MISSION, AMOUNT, STATUS = "Clé", "Type", "Membre", "Mission", "Montant", "Statut"
 ISSUED_ON, REGISTERED, NUMBER, POSTED_ON = "Émis le", "Recommandé", "N° de recommandé", "Posté le"
 DOCUMENT, DETAILS = "Document", "Détails"

@@ -1,6 +1,6 @@
 """Notion's API, spoken to with notion-client within its limits: the client every Notion part uses.
 
-Each table of DATA-MODEL.md is a Notion database. With the API version used here (2025-09-03) a
+Each table of docs/data-model.md is a Notion database. With the API version used here (2025-09-03) a
 database holds data sources and the records are the pages of its data source, queried 100 a
 request. The ids come from ``cae.toml``; the data source ids are optional (without one, a
 table costs one more request, to ask its database):

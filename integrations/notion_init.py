@@ -1,6 +1,6 @@
 """``cae notion init``: build the cooperative's databases in Notion, from nothing.
 
-Under a parent page shared with the integration: one database per table of DATA-MODEL.md and
+Under a parent page shared with the integration: one database per table of docs/data-model.md and
 the ledger's two (Versements, Courriers), each with its properties and select options (one
 request each); relations come second, once the data sources they point to exist (one update
 per database that has any). Notion wants one title property per database: the table's primary
@@ -99,7 +99,7 @@ def _field_schema(spec: FieldSpec) -> dict[str, Any]:
 
 
 def plans(schema: Schema) -> list[DatabasePlan]:
-    """The databases of DATA-MODEL.md under the mapping's labels, then the ledger's two."""
+    """The databases of docs/data-model.md under the mapping's labels, then the ledger's two."""
     result = []
     for spec in schema.tables.values():
         title = title_label(spec)

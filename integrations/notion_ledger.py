@@ -1,4 +1,5 @@
-"""The ledger in the cooperative's own Notion: databases Versements and Courriers (DATA-MODEL.md).
+"""The ledger in the cooperative's own Notion: databases Versements and Courriers
+(docs/data-model.md).
 
 The same rows and fields as on Airtable (``integrations.ledger_fields``): one page per issued
 document, its key in ``Clé`` (the title), payout notices in **Versements**, every other document

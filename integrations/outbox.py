@@ -1,6 +1,6 @@
 """The out folder: where documents land as HTML, PDF and the email that carries them.
 
-With no SMTP settings, writing a document here is its delivery (DATA-MODEL.md, ``cae run``).
+With no SMTP settings, writing a document here is its delivery (docs/data-model.md, ``cae run``).
 Files are named after the ledger key, so a document is always at the same place.
 """
 

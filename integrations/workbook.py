@@ -1,4 +1,4 @@
-"""The embedded default source: a local folder of CSV files, one per table (DATA-MODEL.md).
+"""The embedded default source: a local folder of CSV files, one per table (docs/data-model.md).
 
 >>> tables = LocalWorkbook(Path("exemple")).read(Schema.default())
 >>> [record.name for record in tables.tables["members"]]

@@ -3,7 +3,7 @@
 The base is built from nothing by ``cae airtable init``'s code and loaded with the example
 cooperative; the run must find the same documents, alerts and errors as on the CSV folder,
 keep its ledger in Versements and Courriers, and spend exactly the fewest requests
-DATA-MODEL.md allows.
+Airtable allows.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def named(summary: dict, emulator: AirtableEmulator) -> dict:
 
 
 def minimum_requests(emulator: AirtableEmulator, summary: dict, statuses: int, before: dict) -> int:
-    """DATA-MODEL.md's minimum (``emulators/airtable_minimum.py``): every table read, then three
+    """The fewest requests (``emulators/airtable_minimum.py``): every table read, then three
     write phases: claim (upsert) and mark sent (update) of each document, and Membres.Statut."""
     kinds = Counter(
         "Versements" if d["kind"] in PAYOUTS else "Courriers" for d in summary["documents"]

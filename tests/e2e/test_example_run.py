@@ -1,6 +1,6 @@
 """The daily job end to end on the bundled example, through a real Prefect server.
 
-The expected figures in ``expected_example.json`` were worked out by hand from CHARTER.md,
+The expected figures in ``expected_example.json`` were worked out by hand from docs/charter.md,
 independently of the code (each entry says why).
 """
 

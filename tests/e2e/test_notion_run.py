@@ -2,7 +2,7 @@
 
 The databases are built from nothing by ``cae notion init``'s code and loaded with the example
 cooperative; the run must find the same documents, alerts and errors as on the CSV folder,
-keep its ledger in Versements and Courriers, spend exactly the requests DATA-MODEL.md allows
+keep its ledger in Versements and Courriers, spend exactly the fewest requests Notion allows
 at Notion's 3 requests a second without one 429, and survive 429s and server errors mid-run
 without issuing anything twice.
 """
@@ -92,7 +92,7 @@ def test_ledger_rows_land_in_versements_and_courriers(notion_runs):
 
 
 def test_first_run_spends_exactly_the_requests_it_needs_and_no_429(notion_runs):
-    # DATA-MODEL.md's fewest requests, with the data source ids in cae.toml (no request to
+    # The fewest requests, with the data source ids in cae.toml (no request to
     # resolve a database) and no relation past the 25 a page shows (no property request):
     # - reads, ⌈pages/100⌉ per data source, at least one: Membres 18, Missions 20, Factures 15,
     #   Plénières 7, Ateliers 7 → 1 each; Présences 106 and Bénévolat 124 → 2 each; the ledger's

@@ -54,7 +54,7 @@ def title(text: str, kind: str = "title") -> dict:
 def test_a_team_of_more_than_25_members_is_read_through_the_property_endpoint(
     emulator, monkeypatch
 ):
-    # Relations go from missions to members in DATA-MODEL.md: the page that can list more than
+    # Relations go from missions to members in docs/data-model.md: the page that can list more than
     # 25 is a mission's, with a big team.
     ids = empty_workspace(emulator)
     members, missions = ids["data_sources"]["members"], ids["data_sources"]["missions"]

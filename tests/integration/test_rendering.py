@@ -1,6 +1,6 @@
 """Every letter, rendered for real: Jinja2 templates, Typst PDF, read back with pypdf.
 
-One realistic document per kind (DOCUMENTS.md), built by hand with the facts the charter rules
+One realistic document per kind (docs/documents.md), built by hand with the facts the charter rules
 produce, then the email message that carries it, parsed back.
 """
 

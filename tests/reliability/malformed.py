@@ -271,7 +271,8 @@ def _payout_key(mission: str) -> str:
 
 def mission_amount_not_a_number(wb: Workbook, rng: random.Random) -> Outcome | None:
     """Text in « CA HT » or « Coûts directs » of a mission due a payout: the margin cannot be
-    computed, so the notice is not issued (CHARTER.md: left out of the rules needing the value)."""
+    computed, so the notice is not issued (docs/charter.md: a record is left out of the rules
+    needing the value)."""
     mission = _pick(rng, wb, PAYOUT_MISSIONS)
     if mission is None:
         return None

@@ -208,7 +208,7 @@ def test_negative_balance_without_regularisation_notice_leaves_only_the_alert():
     assert alerts(found, "payout_regularisation") == [("Alice", "Refonte")]
 
 
-# Go-live between the two dates of a mission (CHARTER.md §2, "Go-live and the two halves").
+# Go-live between the two dates of a mission (docs/charter.md, "Go-live and the two halves").
 # Mission n°695 of issue 19: 15 % of 12,000 − 2,000, mid-development 2026-08-01, delivered
 # 2026-10-20, go-live 2026-10-01. The first half (750.00) was settled by hand before go-live.
 GO_LIVE = "2026-10-01"
