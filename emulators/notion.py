@@ -517,6 +517,16 @@ def _object_body(body: Any) -> dict[str, Any]:
     return body
 
 
+def _trash_flag(body: dict[str, Any], default: bool | None = None) -> bool | None:
+    """``in_trash``, or its older name ``archived`` (the later one wins when both are given),
+    checked as a boolean; ``default`` when the body has neither."""
+    flag = default
+    for key in ("in_trash", "archived"):
+        if key in body:
+            flag = _bool(body[key], f"body.{key}")
+    return flag
+
+
 def _bool(value: Any, path: str) -> bool:
     if not isinstance(value, bool):
         raise _invalid(path, "a boolean", value)
@@ -1065,10 +1075,7 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
         database = self._database_or_404(route.id)
         body = _object_body(body)
         title = _rich_text(body["title"], "body.title") if "title" in body else None
-        trash = None
-        for key in ("in_trash", "archived"):
-            if key in body:
-                trash = _bool(body[key], f"body.{key}")
+        trash = _trash_flag(body)
         is_inline = _bool(body["is_inline"], "body.is_inline") if "is_inline" in body else None
         if title is not None:
             database.title = title
@@ -1110,10 +1117,7 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
         source = self._data_source_or_404(route.id)
         body = _object_body(body)
         title = _rich_text(body["title"], "body.title") if "title" in body else None
-        trash = None
-        for key in ("in_trash", "archived"):
-            if key in body:
-                trash = _bool(body[key], f"body.{key}")
+        trash = _trash_flag(body)
         if "properties" in body:
             if not isinstance(body["properties"], dict):
                 raise _invalid("body.properties", "an object", body["properties"])
@@ -1331,10 +1335,7 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
         body = _object_body(body)
         page_size = _page_size(body.get("page_size", MAX_PAGE_SIZE), "body.page_size")
         wanted = self._filter_properties(source, query)
-        include_trash = False
-        for key in ("in_trash", "archived"):
-            if key in body:
-                include_trash = _bool(body[key], f"body.{key}")
+        include_trash = _trash_flag(body, default=False)
         result_type = body.get("result_type", "page")
         if result_type not in ("page", "data_source"):
             raise _invalid("body.result_type", '"page" or "data_source"', result_type)
@@ -1683,10 +1684,7 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
     ) -> tuple[int, Any]:
         page = self._page_or_404(route.id)
         body = _object_body(body)
-        trash = None
-        for key in ("in_trash", "archived"):
-            if key in body:
-                trash = _bool(body[key], f"body.{key}")
+        trash = _trash_flag(body)
         properties = body.get("properties")
         if properties is not None and not isinstance(properties, dict):
             raise _invalid("body.properties", "an object", properties)
