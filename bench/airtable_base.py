@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from emulators.airtable import AirtableEmulator
-from emulators.airtable_minimum import minimum_requests
+from emulators.airtable.minimum import minimum_requests
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import _fields, init_base
 from integrations.ledger_fields import LETTERS, PAYOUT_KINDS, PAYOUTS

@@ -74,17 +74,26 @@ class Presence(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Member:
-    """A row of Membres as the rules read it. ``invalid`` names the fields whose value could not
-    be read (already reported): the rules needing them skip the member, the others do not."""
+class Row:
+    """What a record read from an input table carries besides its own fields: its ``id``, and
+    ``invalid``, the fields whose value could not be read (already reported): the rules needing
+    them skip the record, the others do not. ``invalid`` is keyword-only, so that each table's
+    own fields follow ``id`` in the constructor."""
 
     id: str
+    invalid: frozenset[str] = field(default=frozenset(), kw_only=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Member(Row):
+    """A row of Membres as the rules read it."""
+
     name: str
     joined_on: date | None
+    founder: bool = False
     email: str | None = None
     address: str | None = None
     role: Role | None = None
-    founder: bool = False
     associate_on: date | None = None
     sponsor_id: str | None = None
     resignation_received_on: date | None = None
@@ -92,7 +101,6 @@ class Member:
     non_renewal: bool = False
     non_renewal_reason: str | None = None
     status: MemberStatus | None = None
-    invalid: frozenset[str] = frozenset()
 
     @property
     def is_entrepreneur(self) -> bool:
@@ -101,10 +109,9 @@ class Member:
 
 
 @dataclass(frozen=True, slots=True)
-class Mission:
+class Mission(Row):
     """A row of Missions: its stage and dates, its bearer and their involvement, its figures."""
 
-    id: str
     title: str
     stage: Stage | None
     client: str | None = None
@@ -118,21 +125,18 @@ class Mission:
     mid_on: date | None = None
     delivered_on: date | None = None
     piloted_for_id: str | None = None
-    invalid: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
-class Invoice:
+class Invoice(Row):
     """A row of Factures: the gross margin of its month counts toward the contribution (art. 3)."""
 
-    id: str
     number: str
     entrepreneur_id: str | None
     issued_on: date | None
     amount: Decimal | None
     direct_costs: Decimal = Decimal("0")
     mission_id: str | None = None
-    invalid: frozenset[str] = frozenset()
 
     @property
     def margin(self) -> Decimal:

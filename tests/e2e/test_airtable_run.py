@@ -14,7 +14,7 @@ from datetime import date
 import pytest
 
 from emulators.airtable import AirtableEmulator
-from emulators.airtable_minimum import minimum_requests as shared_minimum
+from emulators.airtable.minimum import minimum_requests as shared_minimum
 from flows.daily import daily
 from tests.support.airtable_example import (
     BASE,
@@ -44,7 +44,7 @@ def named(summary: dict, emulator: AirtableEmulator) -> dict:
 
 
 def minimum_requests(emulator: AirtableEmulator, summary: dict, statuses: int, before: dict) -> int:
-    """The fewest requests (``emulators/airtable_minimum.py``): every table read, then three
+    """The fewest requests (``emulators/airtable/minimum.py``): every table read, then three
     write phases: claim (upsert) and mark sent (update) of each document, and Membres.Statut."""
     kinds = Counter(
         "Versements" if d["kind"] in PAYOUTS else "Courriers" for d in summary["documents"]
