@@ -64,7 +64,15 @@ class Config:
     @classmethod
     def load(cls, path: Path) -> Config:
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path} : fichier illisible, il n'est pas en UTF-8") from exc
+        except PermissionError as exc:
+            raise ConfigError(f"{path} : fichier illisible (accès refusé)") from exc
+        except OSError as exc:
+            raise ConfigError(f"{path} : fichier illisible (erreur système {exc.errno})") from exc
+        try:
+            raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} : fichier TOML illisible ({exc})") from exc
         return cls.from_mapping(raw, path)
