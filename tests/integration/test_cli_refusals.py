@@ -52,6 +52,9 @@ def config_file(tmp_path: Path, text: str | bytes) -> Path:
     return path
 
 
+AIRTABLE = '[airtable]\nbase_id = "appXXXXXXXXXXXXXX"\n'
+LATIN_1 = "[cooperative]\nname = 'Coop é'\n".encode("latin-1")
+
 CASES = {
     "missing data folder": (
         lambda tmp: ["run", "--data", tmp / "absent"],
@@ -62,7 +65,7 @@ CASES = {
         "cae run : Fichier de configuration introuvable : ",
     ),
     "cae.toml not in UTF-8": (
-        lambda tmp: ["run", "--config", config_file(tmp, "[cooperative]\nname = 'Coop é'\n".encode("latin-1"))],
+        lambda tmp: ["run", "--config", config_file(tmp, LATIN_1)],
         "fichier illisible, il n'est pas en UTF-8",
     ),
     "cae.toml not TOML": (
@@ -70,20 +73,23 @@ CASES = {
         "fichier TOML illisible",
     ),
     "cae.toml with an unknown key": (
-        lambda tmp: ["report", "--config", config_file(tmp, "[charter]\ncontribution_rat = 0.12\n")],
+        lambda tmp: [
+            "report",
+            "--config",
+            config_file(tmp, "[charter]\ncontribution_rat = 0.12\n"),
+        ],
         "cae report : Paramètre inconnu dans [charter] : contribution_rat",
     ),
     "unknown source": (
         lambda tmp: ["run", "--source", "csv"],
-        "cae run : option --source : choix impossible : 'csv' (possibles : 'local', 'airtable', 'notion')",
+        "option --source : choix impossible : 'csv' (possibles : 'local', 'airtable', 'notion')",
     ),
     "Airtable without base id": (
         lambda tmp: ["run", "--source", "airtable", "--data", tmp],
         "cae run : Base Airtable inconnue : définissez AIRTABLE_BASE_ID ou [airtable] base_id.",
     ),
     "Airtable without token": (
-        lambda tmp: ["run", "--source", "airtable", "--data", tmp, "--config",
-                     config_file(tmp, '[airtable]\nbase_id = "appXXXXXXXXXXXXXX"\n')],
+        lambda tmp: ["run", "--source", "airtable", "--config", config_file(tmp, AIRTABLE)],
         "cae run : Jeton Airtable absent : définissez AIRTABLE_TOKEN",
     ),
     "Notion without token": (
@@ -102,14 +108,17 @@ CASES = {
         lambda tmp: ["run", "--mission", "M", "--member", "P"],
         "cae run : option --member : incompatible avec --mission",
     ),
-    "unknown option": (lambda tmp: ["run", "--as_of", "2026-11-26"], "cae : arguments inconnus : --as_of"),
+    "unknown option": (
+        lambda tmp: ["run", "--as_of", "2026-11-26"],
+        "cae : arguments inconnus : --as_of",
+    ),
     "unknown command": (lambda tmp: ["rnu"], "cae : option command : choix impossible : 'rnu'"),
     "no command": (lambda tmp: [], "cae : il manque : command"),
     "report sends no mail": (
         lambda tmp: ["report", "--smtp-block", "smtp"],
         "cae : arguments inconnus : --smtp-block smtp",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", CASES)
