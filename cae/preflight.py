@@ -39,7 +39,7 @@ def check_run(
         elif source == "notion":
             Environment(env).check_token("NOTION", "Notion")
             _check_notion_ids(config)
-    except (ValueError, OSError) as exc:  # ConfigError is a ValueError
+    except (ValueError, FileNotFoundError) as exc:  # ConfigError is a ValueError
         raise UsageError(str(exc)) from None
     return config
 

@@ -8,6 +8,7 @@ environment.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -74,7 +75,10 @@ class Config:
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} : fichier TOML illisible ({exc})") from exc
+            # tomllib's message is English; where it stopped is what the staff need.
+            where = re.search(r"line (\d+), column (\d+)", str(exc))
+            at = f" (ligne {where[1]}, colonne {where[2]})" if where else ""
+            raise ConfigError(f"{path} : fichier TOML illisible{at}") from exc
         return cls.from_mapping(raw, path)
 
     @classmethod

@@ -70,7 +70,7 @@ CASES = {
     ),
     "cae.toml not TOML": (
         lambda tmp: ["run", "--config", config_file(tmp, "[charter\n")],
-        "fichier TOML illisible",
+        "fichier TOML illisible (ligne 1, colonne 9)",
     ),
     "cae.toml with an unknown key": (
         lambda tmp: [
