@@ -16,7 +16,7 @@ import argparse
 import re
 import sys
 from datetime import date
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from charter.dates import month_key
 from settings.defaults import SOURCES
@@ -39,11 +39,12 @@ TRANSLATIONS = (
 
 
 def french(message: str) -> str:
-    """argparse's ``message`` in French: ``argument X: …`` becomes ``option X : …``."""
+    """argparse's ``message`` in French: ``argument --x: …`` becomes ``option --x : …``."""
     prefix = ""
     found = re.match(r"argument (\S+?): (.*)", message, re.DOTALL)
     if found:
-        prefix, message = f"option {found[1]} : ", found[2]
+        name = f"option {found[1]}" if found[1].startswith("-") else found[1]
+        prefix, message = f"{name} : ", found[2]
     for pattern, replacement in TRANSLATIONS:
         if re.fullmatch(pattern, message, re.DOTALL):
             message = re.sub(pattern, replacement, message, count=1, flags=re.DOTALL)
@@ -51,9 +52,26 @@ def french(message: str) -> str:
     return " ".join(f"{prefix}{message}".split())
 
 
+class FrenchHelp(argparse.HelpFormatter):
+    """argparse's help, its usage line introduced in French."""
+
+    def add_usage(self, usage: Any, actions: Any, groups: Any, prefix: str | None = None) -> None:
+        super().add_usage(usage, actions, groups, "utilisation : " if prefix is None else prefix)
+
+
 class FrenchParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose refusals are one French line on stderr, exit status 2.
-    Its sub-commands' parsers are of the same class (argparse's default)."""
+    """An ``ArgumentParser`` whose refusals are one French line on stderr, exit status 2, and
+    whose help is in French. Its sub-commands' parsers are of the same class (argparse's
+    default)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        add_help = kwargs.pop("add_help", True)
+        kwargs.setdefault("formatter_class", FrenchHelp)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "arguments"
+        self._optionals.title = "options"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", help="afficher cette aide")
 
     def error(self, message: str) -> NoReturn:
         print(f"{self.prog} : {french(message)}", file=sys.stderr)

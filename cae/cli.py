@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = FrenchParser(
         prog="cae", description="Back office de la coopérative : règles de la charte et courriers."
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="commande")
     run = commands.add_parser("run", help="exécuter la tournée quotidienne une fois")
     add_run_options(run)
     run.add_argument(

@@ -112,8 +112,11 @@ CASES = {
         lambda tmp: ["run", "--as_of", "2026-11-26"],
         "cae : arguments inconnus : --as_of",
     ),
-    "unknown command": (lambda tmp: ["rnu"], "cae : option command : choix impossible : 'rnu'"),
-    "no command": (lambda tmp: [], "cae : il manque : command"),
+    "unknown command": (
+        lambda tmp: ["rnu"],
+        "cae : commande : choix impossible : 'rnu' (possibles : 'run', 'report'",
+    ),
+    "no command": (lambda tmp: [], "cae : il manque : commande"),
     "report sends no mail": (
         lambda tmp: ["report", "--smtp-block", "smtp"],
         "cae : arguments inconnus : --smtp-block smtp",
