@@ -74,8 +74,10 @@ def launch(args: argparse.Namespace, command: Callable[[argparse.Namespace], int
 
 def prepare_prefect(verbose: bool, env: MutableMapping[str, str] = os.environ) -> None:
     """Set Prefect's settings for a run from the terminal; call before importing Prefect."""
-    # Offline machines: Prefect's local server must not try to phone home.
+    # Offline machines: Prefect's local server must not try to phone home, nor its client,
+    # which in a terminal would also print a notice about it (the DO_NOT_TRACK convention).
     env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    env.setdefault("DO_NOT_TRACK", "1")
     if not user_setting(STARTUP_TIMEOUT, env):
         env[STARTUP_TIMEOUT] = str(FIRST_START_SECONDS)
     if not verbose:

@@ -23,6 +23,7 @@ def test_the_temporary_server_gets_time_for_a_first_start(tmp_path):
     prepare_prefect(verbose=False, env=env)
     assert env[STARTUP_TIMEOUT] == str(FIRST_START_SECONDS)
     assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert env["DO_NOT_TRACK"] == "1"  # nor Prefect's client, which would say so in a terminal
 
 
 def test_a_startup_timeout_the_user_set_in_the_environment_is_kept(tmp_path):
