@@ -1,13 +1,16 @@
 """The ``cae`` command line.
 
 ``cae run --data DIR --as-of YYYY-MM-DD --out DIR [--config FILE]`` runs the daily job once, as a
-Prefect flow run. Exit status 0 when the run completed, data
-errors included; non-zero only when the run itself could not complete.
+Prefect flow run; with ``--mission ID`` or ``--member ID``, the targeted run on that record.
+``cae report --month YYYY-MM`` runs the monthly report. Exit status 0 when the run completed,
+data errors included; 2 when the command is refused before Prefect starts (a wrong option, a
+missing folder, a bad ``cae.toml``, a missing token: ``cae/preflight.py``); 1 when the run
+itself could not complete.
 
-The commands that need Prefect (``run``, ``unlock``, ``serve``) import the flows when they run:
-Prefect takes seconds to import, which ``cae ledger`` does not pay, and it reads its settings
-when imported, after ``PREFECT_SERVER_ANALYTICS_ENABLED`` is set. There is no import cycle to
-avoid: ``lint-imports`` checks that nothing below imports ``cae``.
+The commands that need Prefect (``run``, ``report``, ``unlock``, ``serve``) import the flows
+when they run: Prefect takes seconds to import, which ``cae ledger`` and a refused command do
+not pay, and it reads its settings when imported, after ``cae/terminal.py`` set them. There is
+no import cycle to avoid: ``lint-imports`` checks that nothing below imports ``cae``.
 """
 
 from __future__ import annotations
@@ -17,57 +20,39 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cae import ledger_cli
-from cae.webhooks.airtable_registration import (
-    create_webhook,
-    load_webhook_secret,
-    refresh_webhook,
-    save_webhook_secret,
-)
+from cae import ledger_cli, report_cli
+from cae.arguments import FrenchParser, add_run_options, iso_date
+from cae.terminal import launch
 from charter.model import LedgerStatus
-from integrations.airtable import AirtableClient, AirtableSettings
-from integrations.airtable_init import init_base
 from integrations.ledger import SqliteLedger
-from integrations.notion import NotionClient, NotionSettings
-from integrations.notion_init import init_workspace
 from settings.config import Config
 from settings.defaults import EXAMPLE_DIR
 
-
-def _iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"date AAAA-MM-JJ attendue, pas {text!r}") from exc
+if TYPE_CHECKING:
+    from integrations.airtable import AirtableClient
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = FrenchParser(
         prog="cae", description="Back office de la coopérative : règles de la charte et courriers."
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="commande")
     run = commands.add_parser("run", help="exécuter la tournée quotidienne une fois")
+    add_run_options(run)
     run.add_argument(
-        "--source",
-        choices=["local", "airtable", "notion"],
-        default="local",
-        help="d'où lire les données (défaut : local, un dossier de fichiers CSV)",
+        "--as-of", type=iso_date, help="jour considéré (défaut : aujourd'hui, heure de Paris)"
     )
-    run.add_argument(
-        "--data", help="dossier des fichiers CSV (défaut : la coopérative d'exemple fournie)"
-    )
-    run.add_argument(
-        "--as-of", type=_iso_date, help="jour considéré (défaut : aujourd'hui, heure de Paris)"
-    )
-    run.add_argument("--out", default="outbox", help="dossier de sortie (défaut : ./outbox)")
-    run.add_argument("--config", help="fichier cae.toml (défaut : cae.toml du dossier de données)")
     run.add_argument(
         "--smtp-block",
         help="bloc Prefect EmailServerCredentials (défaut : CAE_SMTP_BLOCK, puis CAE_SMTP_HOST…)",
     )
+    target = run.add_mutually_exclusive_group()
+    target.add_argument("--mission", help="seulement ce qui concerne cette mission (son id)")
+    target.add_argument("--member", help="seulement ce qui concerne ce membre (son id)")
+    report_cli.add_command(commands)
     ledger_cli.add_commands(commands)
     airtable = commands.add_parser("airtable", help="préparer une base Airtable")
     airtable_verbs = airtable.add_subparsers(dest="verb", required=True)
@@ -110,26 +95,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    # Offline machines: Prefect's local server must not try to phone home.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.daily import daily  # Prefect: see the module's docstring
+    from flows.targeted import targeted
 
+    options = {
+        "data": args.data,
+        "as_of": args.as_of,
+        "out": args.out,
+        "config": args.config,
+        "smtp_block": args.smtp_block,
+        "source": args.source,
+    }
+    kind, record = ("mission", args.mission) if args.mission else ("member", args.member)
     try:
-        summary = daily(
-            data=args.data,
-            as_of=args.as_of,
-            out=args.out,
-            config=args.config,
-            smtp_block=args.smtp_block,
-            source=args.source,
-        )
+        summary = targeted(kind=kind, record=record, **options) if record else daily(**options)
     except Exception as exc:
         print(f"cae run : l'exécution n'a pas pu aboutir : {exc}", file=sys.stderr)
         return 1
+    where = "" if record else f" Résumé : {os.path.join(args.out, 'run-summary.json')}"
     print(
         f"{summary['as_of']} : {len(summary['documents'])} document(s) émis, "
-        f"{len(summary['alerts'])} alerte(s), {len(summary['errors'])} erreur(s) de données. "
-        f"Résumé : {os.path.join(args.out, 'run-summary.json')}"
+        f"{len(summary['alerts'])} alerte(s), {len(summary['errors'])} erreur(s) de données."
+        f"{where}"
     )
     failed = sum(1 for d in summary["documents"] if d["delivery"] == "failed")
     registered = sum(1 for d in summary["documents"] if d["registered"])
@@ -194,11 +181,16 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _airtable_client(config: Config) -> AirtableClient:
     """The base of ``AIRTABLE_BASE_ID`` or ``[airtable] base_id``, with its token."""
+    # pyairtable takes a second to import: only the commands that use it pay for it.
+    from integrations.airtable import AirtableClient, AirtableSettings
+
     return AirtableClient(AirtableSettings.from_environment(config.airtable.get("base_id")))
 
 
 @_reports_failure("cae airtable init")
 def airtable_init(args: argparse.Namespace) -> int:
+    from integrations.airtable_init import init_base  # see _airtable_client
+
     config = _config(args)
     example = EXAMPLE_DIR if args.with_example else None
     report = init_base(_airtable_client(config), config.schema, example)
@@ -212,6 +204,14 @@ def airtable_init(args: argparse.Namespace) -> int:
 
 @_reports_failure("cae airtable webhook")
 def airtable_webhook(args: argparse.Namespace) -> int:
+    # The receiver's package loads Prefect: see the module's docstring.
+    from cae.webhooks.airtable_registration import (
+        create_webhook,
+        load_webhook_secret,
+        refresh_webhook,
+        save_webhook_secret,
+    )
+
     config = _config(args)
     client = _airtable_client(config)
     if args.action == "create":
@@ -234,6 +234,9 @@ def airtable_webhook(args: argparse.Namespace) -> int:
 
 @_reports_failure("cae notion init")
 def notion_init(args: argparse.Namespace) -> int:
+    from integrations.notion import NotionClient, NotionSettings  # see _airtable_client
+    from integrations.notion_init import init_workspace
+
     config = _config(args)
     client = NotionClient(NotionSettings.from_environment(config.notion))
     example = EXAMPLE_DIR if args.with_example else None
@@ -251,7 +254,9 @@ def notion_init(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
-        return run(args)
+        return launch(args, run)
+    if args.command == "report":
+        return launch(args, report_cli.run)
     if args.command == "ledger":
         return ledger_cli.run(args)
     if args.command == "airtable" and args.verb == "init":

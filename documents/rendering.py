@@ -19,7 +19,7 @@ import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
@@ -150,6 +150,10 @@ class RenderFailure:
     message: str
 
 
+def no_progress() -> None:
+    """What ``done`` does when no one follows the batch: nothing."""
+
+
 #: Fewer documents than this are rendered in the run's own process: starting the worker
 #: processes (about a second each) would cost more than it saves.
 PARALLEL_FROM = 40
@@ -172,6 +176,7 @@ def render_all(
     as_of: date,
     workers: int | None = None,
     parallel_from: int = PARALLEL_FROM,
+    done: Callable[[], None] = no_progress,
 ) -> list[RenderedDocument | RenderFailure]:
     """Render every job, in order; a job that fails gives a ``RenderFailure``, not an exception.
 
@@ -179,18 +184,21 @@ def render_all(
     that many worker processes (``python -m documents.render_worker``; the PDF engine holds the
     interpreter lock, threads would not help). Workers are plain child processes, not
     multiprocessing's: those would import the caller's main script again. A worker that fails
-    has its share rendered here.
+    has its share rendered here. ``done`` is called once per letter, as each is made (from
+    several threads when workers render).
     """
     workers = render_workers() if workers is None else workers
     if workers < 2 or len(jobs) < parallel_from:
-        return render_here(jobs, coop, params, as_of)
+        return render_here(jobs, coop, params, as_of, done)
     shares = [list(jobs[i::workers]) for i in range(workers)]
     with ThreadPoolExecutor(workers) as threads:
-        answers = list(threads.map(lambda share: _in_worker(share, coop, params, as_of), shares))
+        answers = list(
+            threads.map(lambda share: _in_worker(share, coop, params, as_of, done), shares)
+        )
     results: list[RenderedDocument | RenderFailure] = [RenderFailure("")] * len(jobs)
     for index, (share, answer) in enumerate(zip(shares, answers, strict=True)):
         rest = (
-            render_here(share[len(answer) :], coop, params, as_of)
+            render_here(share[len(answer) :], coop, params, as_of, done)
             if len(answer) < len(share)
             else []
         )
@@ -199,12 +207,20 @@ def render_all(
 
 
 def render_here(
-    jobs: Sequence[RenderJob], coop: CooperativeInfo, params: CharterParams, as_of: date
+    jobs: Sequence[RenderJob],
+    coop: CooperativeInfo,
+    params: CharterParams,
+    as_of: date,
+    done: Callable[[], None] = no_progress,
 ) -> list[RenderedDocument | RenderFailure]:
     if not jobs:
         return []
     renderer = Renderer(coop, params)
-    return [render_one(renderer, job, as_of) for job in jobs]
+    results = []
+    for job in jobs:
+        results.append(render_one(renderer, job, as_of))
+        done()
+    return results
 
 
 def render_one(renderer: Renderer, job: RenderJob, as_of: date) -> RenderedDocument | RenderFailure:
@@ -220,7 +236,11 @@ LENGTH_BYTES = 8  # the length written before each pickled result
 
 
 def _in_worker(
-    jobs: list[RenderJob], coop: CooperativeInfo, params: CharterParams, as_of: date
+    jobs: list[RenderJob],
+    coop: CooperativeInfo,
+    params: CharterParams,
+    as_of: date,
+    done: Callable[[], None] = no_progress,
 ) -> list[RenderedDocument | RenderFailure]:
     """Render ``jobs`` in a child process, which sends each letter back as soon as it is
     made (it holds one at a time); return those that came back, in order, all of them
@@ -248,6 +268,7 @@ def _in_worker(
             if len(data) < size:
                 break
             results.append(pickle.loads(data))
+            done()
     except Exception as exc:  # whatever went wrong, the letters not back are rendered here
         _LOGGER.warning("Processus de rendu en échec (%s) : sa part est rendue ici.", exc)
     finally:

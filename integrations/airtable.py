@@ -58,13 +58,8 @@ class AirtableSettings:
         ``AIRTABLE_ENDPOINT_URL``, ``CAE_AIRTABLE_PENALTY_SECONDS``, ``CAE_AIRTABLE_RATE``
         (requests a second) and ``CAE_AIRTABLE_TIMEOUT`` (seconds to wait for an answer)."""
         environment = Environment(env)
-        base = environment.text("AIRTABLE_BASE_ID", base_id or "")
-        if not base:
-            raise ValueError(
-                "Base Airtable inconnue : définissez AIRTABLE_BASE_ID ou [airtable] base_id."
-            )
         return cls(
-            base_id=base,
+            base_id=environment.airtable_base(base_id),
             token=environment.token("AIRTABLE", "Airtable"),
             endpoint_url=environment.text("AIRTABLE_ENDPOINT_URL", cls.endpoint_url),
             penalty_seconds=environment.number("CAE_AIRTABLE_PENALTY_SECONDS", PENALTY_SECONDS),

@@ -29,21 +29,39 @@ class Environment:
         """The variable ``name`` as a number, or ``default`` when it is unset."""
         return float(self.env.get(name, default))
 
+    def airtable_base(self, base_id: str | None = None) -> str:
+        """``AIRTABLE_BASE_ID``, else ``base_id`` (``[airtable]`` in ``cae.toml``)."""
+        base = self.text("AIRTABLE_BASE_ID", base_id or "")
+        if not base:
+            raise ValueError(
+                "Base Airtable inconnue : définissez AIRTABLE_BASE_ID ou [airtable] base_id."
+            )
+        return base
+
     def token(self, system: str, label: str) -> str:
         """The API token of ``system`` (``AIRTABLE``, ``NOTION``): from the Prefect Secret block
         named by ``CAE_<system>_TOKEN_BLOCK``, else ``<system>_TOKEN``. ``label`` names the
         system for the staff when there is none."""
-        variable, block_variable = f"{system}_TOKEN", f"CAE_{system}_TOKEN_BLOCK"
-        block = self.env.get(block_variable)
+        block = self.env.get(f"CAE_{system}_TOKEN_BLOCK")
         if block:
             from prefect.blocks.system import Secret  # Prefect loads slowly: only when needed
 
             token = str(Secret.load(block).get())  # type: ignore[union-attr]
         else:
-            token = self.env.get(variable, "")
+            token = self.env.get(f"{system}_TOKEN", "")
         if not token:
-            raise ValueError(
-                f"Jeton {label} absent : définissez {variable} ou un bloc Secret Prefect "
-                f"nommé dans {block_variable}."
-            )
+            raise self._no_token(system, label)
         return token
+
+    def check_token(self, system: str, label: str) -> None:
+        """Raise what ``token`` would when no token is set, without loading Prefect: a block
+        name is taken on trust (reading it needs the Prefect server)."""
+        if not (self.env.get(f"CAE_{system}_TOKEN_BLOCK") or self.env.get(f"{system}_TOKEN")):
+            raise self._no_token(system, label)
+
+    @staticmethod
+    def _no_token(system: str, label: str) -> ValueError:
+        return ValueError(
+            f"Jeton {label} absent : définissez {system}_TOKEN ou un bloc Secret Prefect "
+            f"nommé dans CAE_{system}_TOKEN_BLOCK."
+        )

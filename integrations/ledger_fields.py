@@ -24,6 +24,8 @@ PAYOUTS = "Versements"
 LETTERS = "Courriers"
 #: Both ledger tables, in the order a run reads them.
 TABLES = (PAYOUTS, LETTERS)
+#: The key of each ledger table, as ``[notion.databases]`` names it.
+TABLE_KEYS = {PAYOUTS: "payouts", LETTERS: "letters"}
 PAYOUT_KINDS = frozenset({"payout_mid", "payout_delivery"})
 #: The options of ``Type`` (every kind of document) and of ``Statut``.
 KINDS = tuple(SUMMARY_FIELDS)

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from integrations import ledger_fields as ledger
+from integrations.ledger_fields import TABLE_KEYS as LEDGER_KEYS
 from integrations.notion import NotionClient, outcome_unknown
-from integrations.notion_ledger import TABLE_KEYS as LEDGER_KEYS
 from integrations.notion_ledger import TYPES as LEDGER_TYPES
 from integrations.notion_properties import property_value, text
 from integrations.workbook import LocalWorkbook, with_ids

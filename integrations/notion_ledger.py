@@ -33,17 +33,16 @@ from integrations.ledger_fields import (
     ISSUED_ON,
     KEY,
     KIND,
-    LETTERS,
     MARGIN,
     MEMBER,
     MISSION,
     NUMBER,
     PAID_BEFORE,
-    PAYOUTS,
     POSTED_ON,
     RATE,
     REGISTERED,
     STATUS,
+    TABLE_KEYS,
     TABLES,
     TOTAL,
     Selection,
@@ -54,9 +53,6 @@ from integrations.ledger_fields import (
 )
 from integrations.notion import NotionClient
 from integrations.notion_properties import plain_value, property_value
-
-#: The ``[notion.databases]`` key of each ledger table.
-TABLE_KEYS = {PAYOUTS: "payouts", LETTERS: "letters"}
 
 #: The Notion type of each ledger field.
 TYPES = {

@@ -8,6 +8,7 @@ failed to deliver. Plain functions: the tasks in ``tasks/documents.py`` wrap the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from email.message import EmailMessage
@@ -16,11 +17,18 @@ from typing import Any, Protocol
 from charter.model import Cooperative, Document, LedgerStatus
 from charter.params import CharterParams
 from documents.mail import build_message
-from documents.rendering import RenderedDocument, RenderFailure, RenderJob, render_all
+from documents.rendering import (
+    RenderedDocument,
+    RenderFailure,
+    RenderJob,
+    no_progress,
+    render_all,
+)
 from integrations.base import DataError
 from integrations.ledger import LedgerRow, LedgerStore
 from integrations.outbox import Outbox, file_stem
 from integrations.smtp import DeliveryRefused, DeliveryUnknown
+from services import progress
 from services.run_log import Logger
 from services.summary import Issued, Namer, document_details
 from settings.config import CooperativeInfo
@@ -80,8 +88,10 @@ def render(
         )
         for doc in documents
     ]
+    with progress.batch("Mise en page", len(jobs)) as done:
+        results = render_all(jobs, info, params, as_of, done=done)
     rendered = []
-    for job, result in zip(jobs, render_all(jobs, info, params, as_of), strict=True):
+    for job, result in zip(jobs, results, strict=True):
         if isinstance(result, RenderFailure):
             logger.error("Rendu impossible pour %s : %s", job.doc.key, result.message)
             rendered.append(Rendered(job.doc, None, f"rendu impossible : {result.message}"))
@@ -123,29 +133,35 @@ class Delivery:
         self.result = Delivered()
         self.logger = logger
 
-    def new_documents(self, rendered: list[Rendered], as_of: date) -> None:
+    def new_documents(
+        self, rendered: list[Rendered], as_of: date, done: Callable[[], None] = no_progress
+    ) -> None:
         sent_at = datetime.combine(as_of, time(7, 0), PARIS)
         for item in rendered:
-            doc = item.document
-            details = document_details(doc, self.namer)
-            if item.result is None:
-                self._outcome(doc.key, details, [], LedgerStatus.FAILED, "failed")
-                continue
-            to, cc = recipients(doc.member_id, doc.sponsor_id, self.coop, self.info)
-            message = build_message(
-                item.result,
-                key=doc.key,
-                sender=self.info.email or "cooperative@example.invalid",
-                to=to,
-                cc=cc,
-                attachment_name=f"{file_stem(doc.key)}.pdf",
-                date=sent_at,
-            )
-            result = item.result
-            files = self.outbox.write(doc.kind, doc.key, result.html, result.pdf, message)
-            self.send(doc.key, details, message, files, doc.member_id)
+            self._new_document(item, sent_at)
+            done()
 
-    def retries(self, resend: list[LedgerRow]) -> None:
+    def _new_document(self, item: Rendered, sent_at: datetime) -> None:
+        doc = item.document
+        details = document_details(doc, self.namer)
+        if item.result is None:
+            self._outcome(doc.key, details, [], LedgerStatus.FAILED, "failed")
+            return
+        to, cc = recipients(doc.member_id, doc.sponsor_id, self.coop, self.info)
+        message = build_message(
+            item.result,
+            key=doc.key,
+            sender=self.info.email or "cooperative@example.invalid",
+            to=to,
+            cc=cc,
+            attachment_name=f"{file_stem(doc.key)}.pdf",
+            date=sent_at,
+        )
+        result = item.result
+        files = self.outbox.write(doc.kind, doc.key, result.html, result.pdf, message)
+        self.send(doc.key, details, message, files, doc.member_id)
+
+    def retries(self, resend: list[LedgerRow], done: Callable[[], None] = no_progress) -> None:
         """Failed documents go again as written, to the addresses the records hold today."""
         rows = {row.key: row for row in resend}
         for key in self.store.reclaim(list(rows)):
@@ -160,6 +176,7 @@ class Delivery:
             details = row.details or {"kind": row.kind, "key": row.key, "member": row.member}
             files = self.outbox.files(row.kind, row.key)
             self.send(row.key, details, message, files, row.member_id)
+            done()
 
     def send(
         self,
@@ -226,8 +243,9 @@ def deliver(
     then send again what earlier runs failed to deliver."""
     delivery = Delivery(store, outbox, mailer, coop, namer, info, logger)
     try:
-        delivery.new_documents(rendered, as_of)
-        delivery.retries(resend)
+        with progress.batch("Envoi", len(rendered) + len(resend)) as done:
+            delivery.new_documents(rendered, as_of, done)
+            delivery.retries(resend, done)
     finally:
         store.flush()
     return delivery.result

@@ -24,9 +24,7 @@ from integrations.smtp import SmtpMailer, credentials_from_environment
 from integrations.workbook import LocalWorkbook
 from services.delivery import Mailer, OutboxOnly
 from settings.config import Config
-from settings.defaults import EXAMPLE_DIR, paris_today
-
-SOURCES = ("local", "airtable", "notion")
+from settings.defaults import data_folder, paris_today
 
 
 @dataclass(frozen=True)
@@ -57,11 +55,7 @@ class RunSetup:
         ledger in its Versements and Courriers tables; ``notion``: the databases of
         ``[notion.databases]``, ledger in Versements and Courriers there. ``data`` then only
         holds ``cae.toml``. ``config_file`` is ``--config``: a ``cae.toml`` elsewhere."""
-        if source not in SOURCES:
-            raise ValueError(f"Source inconnue : {source} (possibles : {', '.join(SOURCES)})")
-        folder = Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
-        if not folder.is_dir():
-            raise FileNotFoundError(f"Dossier de données introuvable : {folder}")
+        folder = data_folder(source, data)
         config = Config.find(folder, Path(config_file) if config_file else None)
         out_dir = Path(out)
         reader: Source

@@ -8,6 +8,7 @@ environment.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -64,9 +65,20 @@ class Config:
     @classmethod
     def load(cls, path: Path) -> Config:
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{path} : fichier illisible, il n'est pas en UTF-8") from exc
+        except PermissionError as exc:
+            raise ConfigError(f"{path} : fichier illisible (accès refusé)") from exc
+        except OSError as exc:
+            raise ConfigError(f"{path} : fichier illisible (erreur système {exc.errno})") from exc
+        try:
+            raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} : fichier TOML illisible ({exc})") from exc
+            # tomllib's message is English; where it stopped is what the staff need.
+            where = re.search(r"line (\d+), column (\d+)", str(exc))
+            at = f" (ligne {where[1]}, colonne {where[2]})" if where else ""
+            raise ConfigError(f"{path} : fichier TOML illisible{at}") from exc
         return cls.from_mapping(raw, path)
 
     @classmethod

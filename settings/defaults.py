@@ -20,3 +20,19 @@ EXAMPLE_LATER_DIR = _CAE_DIR / "example-december"
 def paris_today() -> date:
     """Charter dates are calendar dates in Europe/Paris."""
     return datetime.now(PARIS).date()
+
+
+#: Where a run reads its records: a folder of CSV files, an Airtable base or Notion databases.
+SOURCES = ("local", "airtable", "notion")
+
+
+def data_folder(source: str, data: str | None) -> Path:
+    """The folder a run reads: ``data``, else the example cooperative (``local``) or the
+    current folder, which holds ``cae.toml`` (``airtable``, ``notion``). Raises ``ValueError``
+    for an unknown source and ``FileNotFoundError`` when the folder does not exist."""
+    if source not in SOURCES:
+        raise ValueError(f"Source inconnue : {source} (possibles : {', '.join(SOURCES)})")
+    folder = Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Dossier de données introuvable : {folder}")
+    return folder

@@ -4,7 +4,8 @@ Before a task runs, Prefect looks through each of its arguments for futures and 
 on, visiting every item of every list, dict and dataclass inside: for a cooperative of 1,000
 members that took 11 s per task call, and it grows with the records (``bench/README.md``). Our
 tasks are never handed futures or states, so ``quoted`` passes every argument ``quote``d:
-Prefect gives it to the task as it is, without looking inside.
+Prefect gives it to the task as it is, without looking inside. It also tells whoever watches
+the run (``services.progress``) which step the run is at.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any, Generic, ParamSpec, TypeVar
 
 from prefect import Task
 from prefect.utilities.annotations import quote
+
+from services import progress
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,6 +32,7 @@ class QuotedTask(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         quoted_args: Any = [quote(value) for value in args]
         quoted_kwargs: Any = {name: quote(value) for name, value in kwargs.items()}
+        progress.step(self.task.name)
         return self.task(*quoted_args, **quoted_kwargs)
 
     def __getattr__(self, name: str) -> Any:

@@ -1,7 +1,10 @@
-"""``cae run`` as the staff run it: a real process, talking to the session's Prefect server.
+"""``cae run`` and ``cae report`` as the staff run them: real processes, talking to the
+session's Prefect server.
 
-Each run is a new Python process (a few seconds), so there are four of them plus one that
-argparse refuses: the example twice, a missing folder, a bad ``--config``.
+Each run is a new Python process (a few seconds): the example twice (quiet, then
+``--verbose``), a targeted run on a mission and one on a member, the month's report, and three
+the command line refuses before Prefect starts (``tests/integration/test_cli_refusals.py``
+has every refusal).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from settings.defaults import EXAMPLE_DIR
+from tests.support.example_runs import MISSION
 
 EXPECTED = json.loads((Path(__file__).parent / "expected_example.json").read_text("utf-8"))
 FIRST_RUN = EXPECTED["runs"][0]
@@ -63,7 +67,7 @@ def runs(env: dict[str, str], example: Path) -> dict:
     out = example.parent / "out"
     first = cae(env, "run", "--data", example, "--as-of", "2026-11-26", "--out", out)
     first_summary = read_summary(out)
-    again = cae(env, "run", "--data", example, "--as-of", "2026-11-26", "--out", out)
+    again = cae(env, "run", "--data", example, "--as-of", "2026-11-26", "--out", out, "--verbose")
     again_summary = read_summary(out)
     return {
         "first": first,
@@ -112,12 +116,95 @@ def test_running_again_the_same_day_issues_nothing(runs: dict) -> None:
     assert "2026-11-26 : 0 document(s) émis" in runs["again"].stdout
 
 
+def test_a_run_prints_its_steps_and_its_result_not_prefects_log(runs: dict) -> None:
+    first = runs["first"]
+    assert first.stdout.splitlines()[:3] == [
+        "Démarrage de Prefect…",
+        "  · Lecture des fiches",
+        "  · Lecture du registre",
+    ]
+    assert "  · Envoi des courriers" in first.stdout.splitlines()
+    assert first.stderr == ""
+    assert "| INFO" not in first.stdout
+
+
+def test_verbose_shows_prefects_log(runs: dict) -> None:
+    assert "Finished in state Completed()" in runs["again"].stderr
+    assert "| INFO    | Flow run 'daily-2026-11-26'" in runs["again"].stderr
+
+
+def test_the_quiet_runs_log_still_reaches_the_prefect_server(runs: dict) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterName,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+
+    with get_client(sync_client=True) as client:
+        named = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=["daily-2026-11-26"]))
+        )
+        ours = [r for r in named if r.parameters.get("out") == str(runs["out"])]
+        first = min(ours, key=lambda r: r.start_time)
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[first.id])))
+    messages = [log.message for log in logs]
+    assert any("18 membres, 20 missions lus" in m for m in messages), messages
+    assert any("Finished in state Completed()" in m for m in messages), messages
+
+
+def test_a_targeted_run_on_a_mission_from_the_command_line(
+    env: dict[str, str], example: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = cae(env, "run", "--data", example, "--as-of", "2026-11-26", "--out", out,
+                 "--mission", MISSION)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "2026-11-26 : 1 document(s) émis, 0 alerte(s), 0 erreur(s) de données."
+    ), result.stdout
+    assert not (out / "run-summary.json").exists()  # a targeted run leaves the daily's alone
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    with get_client(sync_client=True) as client:
+        named = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[f"mission-{MISSION}"]))
+        )
+    assert [r.parameters["out"] for r in named if r.parameters["out"] == str(out)] == [str(out)]
+
+
+def test_a_targeted_run_on_a_member_from_the_command_line(
+    env: dict[str, str], example: Path, tmp_path: Path
+) -> None:
+    expected = [d for d in FIRST_RUN["documents"] if d["member"] == "Julien Perrot"]
+    result = cae(env, "run", "--data", example, "--as-of", "2026-11-26", "--out",
+                 tmp_path / "out", "--member", "Julien Perrot")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"2026-11-26 : {len(expected)} document(s) émis" in result.stdout
+
+
+def test_the_monthly_report_from_the_command_line(
+    env: dict[str, str], runs: dict, example: Path
+) -> None:
+    payouts = [d for d in FIRST_RUN["documents"] if d["kind"].startswith("payout")]
+    result = cae(env, "report", "--month", "2026-11", "--data", example, "--out", runs["out"])
+    assert result.returncode == 0, result.stderr
+    assert "  · Calcul du rapport mensuel" in result.stdout.splitlines()
+    last = result.stdout.splitlines()[-1]
+    assert last.startswith("Rapport mensuel 2026-11 : 0 relevé(s) de contribution (0,00\u00a0€), ")
+    assert f", {len(payouts)} commission(s) (" in last
+    assert last.endswith(f"PDF : {runs['out'] / 'reports' / 'rapport-2026-11.pdf'}")
+    assert (runs["out"] / "reports" / "rapport-2026-11.pdf").is_file()
+
+
 def test_a_missing_data_folder_fails_with_a_french_message(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     missing = tmp_path / "absent"
     result = cae(env, "run", "--data", missing, "--as-of", "2026-11-26", "--out", tmp_path / "out")
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert f"Dossier de données introuvable : {missing}" in result.stderr
     assert not (tmp_path / "out" / "run-summary.json").exists()
 
@@ -138,6 +225,6 @@ def test_the_config_option_with_an_unknown_charter_key_fails_with_a_french_messa
     result = cae(
         env, "run", "--data", example, "--as-of", "2026-11-26", "--out", out, "--config", config
     )
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "Paramètre inconnu dans [charter] : contribution_rat" in result.stderr
     assert not (out / "run-summary.json").exists()

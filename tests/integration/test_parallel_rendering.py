@@ -36,6 +36,21 @@ def jobs(count: int) -> list[RenderJob]:
     return made
 
 
+def in_two_workers(batch: list[RenderJob]) -> tuple[list[RenderedDocument | RenderFailure], int]:
+    """``batch`` rendered by two workers, and how many times the progress bar was told."""
+    done: list[None] = []  # once per letter, from either worker's thread
+    results = render_all(
+        batch,
+        COOP,
+        CharterParams(),
+        AS_OF,
+        workers=2,
+        parallel_from=2,
+        done=lambda: done.append(None),
+    )
+    return results, len(done)
+
+
 def test_a_reused_compiler_gives_the_pdf_of_a_fresh_one():
     """The PDF depends on the letter's HTML and key alone, not on the letters before it."""
     renderer = Renderer(COOP, CharterParams())
@@ -54,8 +69,8 @@ def test_worker_processes_give_the_same_documents_in_the_same_order():
     broken = replace(batch[5], doc=replace(batch[5].doc, kind="no_such_kind"))
     batch[5] = broken  # a template bug: reported for that letter, the others rendered
     here = render_all(batch, COOP, CharterParams(), AS_OF, workers=1)
-    parallel = render_all(batch, COOP, CharterParams(), AS_OF, workers=2, parallel_from=2)
-    assert len(parallel) == len(batch)
+    parallel, done = in_two_workers(batch)
+    assert len(parallel) == len(batch) == done
     assert isinstance(here[5], RenderFailure) and isinstance(parallel[5], RenderFailure)
     assert parallel[5].message == here[5].message
     assert "no_such_kind.html" in here[5].message
@@ -90,7 +105,8 @@ def test_a_worker_that_fails_has_its_share_rendered_in_the_run(capfd):
     batch[0] = replace(batch[0], doc=poisoned)
     pickle.dumps(batch)  # the poison is only in the worker's unpickling
     assert _in_worker(batch[0::2], COOP, CharterParams(), AS_OF) == []  # its share: lost
-    results = render_all(batch, COOP, CharterParams(), AS_OF, workers=2, parallel_from=2)
+    results, done = in_two_workers(batch)
     assert all(isinstance(r, RenderedDocument) for r in results)
+    assert done == len(batch)  # the share rendered again here counts once
     assert [r.subject for r in results] == [CASES[j.doc.kind].subject for j in batch]
     assert "this value cannot cross to a worker" in capfd.readouterr().err

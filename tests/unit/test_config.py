@@ -269,7 +269,15 @@ def test_a_file_that_is_not_toml_is_a_french_config_error(tmp_path: Path) -> Non
     path = write_config(tmp_path, "[charter\ncontribution_rate = 0,15\n")
     with pytest.raises(ConfigError, match="fichier TOML illisible") as raised:
         Config.load(path)
-    assert str(path) in str(raised.value)
+    assert str(raised.value) == f"{path} : fichier TOML illisible (ligne 1, colonne 9)"
+
+
+def test_a_file_that_is_not_utf8_is_a_french_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "cae.toml"
+    path.write_bytes("[cooperative]\nname = 'Coopérative'\n".encode("latin-1"))
+    with pytest.raises(ConfigError) as raised:
+        Config.load(path)
+    assert str(raised.value) == f"{path} : fichier illisible, il n'est pas en UTF-8"
 
 
 # A renamed table and field, read from the local folder
