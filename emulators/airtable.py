@@ -46,6 +46,9 @@ Errors (status, body), as the real API answers or, where marked (?), as best kno
 - rate limit: 429 ``{"errors": [{"error": "RATE_LIMIT_REACHED", "message": ...}]}``
 - URL over 16,000 characters: 414 ``URL_TOO_LONG`` (?); unparsable JSON: 400
   ``INVALID_REQUEST_BODY`` (?)
+- a body over ``max_body_bytes``: 413 ``REQUEST_TOO_LARGE`` (?)
+- a request the token's ``scopes`` do not allow (``SCOPE_NEEDED``): 403
+  ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND``, as for an unknown base
 """
 
 from __future__ import annotations
@@ -152,6 +155,17 @@ SCOPES = (
     "schema.bases:write",
     "webhook:manage",
 )
+#: The scope each operation needs from a personal access token.
+SCOPE_NEEDED = {
+    **dict.fromkeys(("list", "get"), "data.records:read"),
+    **dict.fromkeys(
+        ("create", "update", "upsert", "replace", "update_one", "replace_one", "delete"),
+        "data.records:write",
+    ),
+    "delete_one": "data.records:write",
+    **dict.fromkeys(("schema", "bases"), "schema.bases:read"),
+    **dict.fromkeys(("create_table", "create_field"), "schema.bases:write"),
+}
 STAFF_USER = {
     "id": "usrEmulatorStaff1",
     "email": "staff@example.invalid",
@@ -555,6 +569,9 @@ class AirtableEmulator(LoopbackEmulator[ApiRequest]):
         rate_limit: requests allowed per base in any one-second window; ``None`` lifts it.
         penalty_seconds: how long a base answers 429 to everything after a rate-limit 429.
         seed: makes the generated ids reproducible.
+        scopes: the scopes of the token (default: all of ``SCOPES``); a request needing
+            another one gets 403 ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND``.
+        max_body_bytes: the largest request body accepted; a larger one gets 413.
 
     ``url`` is the endpoint to give pyairtable: ``Api(token, endpoint_url=at.url)``.
     """
@@ -570,9 +587,13 @@ class AirtableEmulator(LoopbackEmulator[ApiRequest]):
         penalty_seconds: float = 30.0,
         base_name: str | None = None,
         seed: int | None = None,
+        scopes: tuple[str, ...] = SCOPES,
+        max_body_bytes: int | None = None,
     ) -> None:
         super().__init__()
         self.token = token
+        self.scopes = scopes
+        self.max_body_bytes = max_body_bytes
         self.base_id = base_id
         self.rate_limit = rate_limit
         self.penalty_seconds = penalty_seconds
@@ -855,6 +876,8 @@ class AirtableEmulator(LoopbackEmulator[ApiRequest]):
                 raise _error(414, "URL_TOO_LONG", "The URL exceeds 16,000 characters")
             if call.body_error:
                 raise _error(400, "INVALID_REQUEST_BODY", "Could not parse request body")
+            if int(call.headers.get("Content-Length") or 0) > (self.max_body_bytes or 1 << 62):
+                raise _error(413, "REQUEST_TOO_LARGE", "The request body is too large")
             status, payload = self._dispatch(route, call.headers, call.query, call.body)
         except ApiError as error:
             status, payload = error.status, error.body
@@ -885,7 +908,10 @@ class AirtableEmulator(LoopbackEmulator[ApiRequest]):
         if headers.get("Authorization") != f"Bearer {self.token}":
             raise _error(401, "AUTHENTICATION_REQUIRED", "Authentication required")
         if route.operation == "whoami":
-            return 200, {"id": API_USER["id"], "scopes": list(SCOPES)}
+            return 200, {"id": API_USER["id"], "scopes": list(self.scopes)}
+        needed = SCOPE_NEEDED.get(route.operation, "webhook:manage")
+        if needed not in self.scopes:
+            raise _no_model()
         if route.operation == "bases":
             return 200, {
                 "bases": [

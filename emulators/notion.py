@@ -48,6 +48,8 @@ they are checked; (?) marks a message or choice that is a best guess:
 - no ``Notion-Version`` header: 400 ``missing_version``; a version other than 2025-09-03: 400
   ``validation_error`` (?)
 - no or wrong bearer token: 401 ``unauthorized`` "API token is invalid."
+- a request the integration's ``capabilities`` do not allow (insert to create, update to
+  change): 403 ``restricted_resource`` "Insufficient permissions for this endpoint."
 - bucket empty: 429 ``rate_limited`` with ``Retry-After: <seconds>``
 - undefined route or method (including the pre-2025 ``POST /v1/databases/{id}/query``): 400
   ``invalid_request_url``
@@ -221,6 +223,11 @@ FAULT_MESSAGES = {
 }
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 HEX_ID = re.compile(r"^[0-9a-fA-F]{32}$")
+
+#: An integration's capabilities (Notion: read, insert and update content), and the one each
+#: kind of request needs.
+CAPABILITIES = ("read", "insert", "update")
+CAPABILITY_NEEDED = {"create": "insert", "update": "update"}
 
 # ---- errors -------------------------------------------------------------------------------
 
@@ -619,6 +626,11 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
         retry_after: the ``Retry-After`` seconds sent with a 429 (an integer is what Notion
             sends and what notion-client understands; it ignores fractions).
         seed: makes the generated ids reproducible.
+        capabilities: what the integration may do, of ``CAPABILITIES`` (default: all); a
+            request needing another gets 403 ``restricted_resource``.
+
+    ``unshared`` holds the ids of databases not shared with the integration: Notion answers
+    404 ``object_not_found`` for them, their data sources and their pages, as if absent.
 
     ``url`` is the root to give notion-client: ``Client(auth=token, base_url=n.url)``.
     """
@@ -633,9 +645,12 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
         burst: int = 3,
         retry_after: float = 1,
         seed: int | None = None,
+        capabilities: tuple[str, ...] = CAPABILITIES,
     ) -> None:
         super().__init__()
         self.token = token
+        self.capabilities = capabilities
+        self.unshared: set[str] = set()
         self.rate = rate
         self.burst = burst
         self.retry_after = retry_after
@@ -976,6 +991,9 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
             raise ApiError(400, "invalid_request_url", "Invalid request URL.")
         if body_error:
             raise ApiError(400, "invalid_json", "Error parsing JSON body.")
+        needed = CAPABILITY_NEEDED.get(route.operation.split("_")[0], "read")
+        if needed not in self.capabilities:
+            raise ApiError(403, "restricted_resource", FAULT_MESSAGES["restricted_resource"])
         handler: Callable[[_Route, dict[str, list[str]], Any], tuple[int, Any]]
         handler = getattr(self, f"_op_{route.operation}")
         return handler(route, query, body)
@@ -2078,14 +2096,15 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
     def _page_or_404(self, raw: Any) -> _Page:
         page_id = _path_id(raw, "page_id") if isinstance(raw, str) else _body_id(raw, "id")
         page = self._pages.get(page_id)
-        if page is None:
+        source = self._data_sources.get(page.data_source_id or "") if page else None
+        if page is None or (source is not None and source.database_id in self.unshared):
             raise _not_found("page", page_id)
         return page
 
     def _database_or_404(self, raw: Any) -> _Database:
         database_id = _path_id(raw, "database_id")
         database = self._databases.get(database_id)
-        if database is None:
+        if database is None or database_id in self.unshared:
             hint = ""
             if database_id in self._data_sources:
                 hint = " (this ID is a data source: the database is its parent.database_id)"
@@ -2095,7 +2114,7 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
     def _data_source_or_404(self, raw: Any) -> _DataSource:
         source_id = _path_id(raw, "data_source_id")
         source = self._data_sources.get(source_id)
-        if source is None:
+        if source is None or source.database_id in self.unshared:
             hint = ""
             if source_id in self._databases:
                 hint = (
