@@ -4,7 +4,8 @@ Before a task runs, Prefect looks through each of its arguments for futures and 
 on, visiting every item of every list, dict and dataclass inside: for a cooperative of 1,000
 members that took 11 s per task call, and it grows with the records (``bench/README.md``). Our
 tasks are never handed futures or states, so ``quoted`` passes every argument ``quote``d:
-Prefect gives it to the task as it is, without looking inside.
+Prefect gives it to the task as it is, without looking inside. A task that ended ``Failed``
+(``tasks.refusals``) comes back as its state: the call raises the state's exception.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from functools import update_wrapper
 from typing import Any, Generic, ParamSpec, TypeVar
 
-from prefect import Task
+from prefect import State, Task
 from prefect.utilities.annotations import quote
 
 P = ParamSpec("P")
@@ -29,7 +30,10 @@ class QuotedTask(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         quoted_args: Any = [quote(value) for value in args]
         quoted_kwargs: Any = {name: quote(value) for name, value in kwargs.items()}
-        return self.task(*quoted_args, **quoted_kwargs)
+        result = self.task(*quoted_args, **quoted_kwargs)
+        if isinstance(result, State):  # a task that ended Failed (``tasks.refusals``)
+            return result.result()  # type: ignore[no-any-return]  # raises its exception
+        return result
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.task, name)
