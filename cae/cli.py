@@ -2,7 +2,8 @@
 
 ``cae run --data DIR --as-of YYYY-MM-DD --out DIR [--config FILE]`` runs the daily job once, as a
 Prefect flow run. Exit status 0 when the run completed, data
-errors included; non-zero only when the run itself could not complete.
+errors included; 2 when Airtable or Notion refused it before it claimed anything (a sentence
+says what to fix: ``cae.failures``); 1 when the run could not complete otherwise.
 
 The commands that need Prefect (``run``, ``unlock``, ``serve``) import the flows when they run:
 Prefect takes seconds to import, which ``cae ledger`` does not pay, and it reads its settings
@@ -21,6 +22,7 @@ from datetime import date
 from pathlib import Path
 
 from cae import ledger_cli
+from cae.failures import report_failure
 from cae.webhooks.airtable_registration import (
     create_webhook,
     load_webhook_secret,
@@ -124,8 +126,7 @@ def run(args: argparse.Namespace) -> int:
             source=args.source,
         )
     except Exception as exc:
-        print(f"cae run : l'exécution n'a pas pu aboutir : {exc}", file=sys.stderr)
-        return 1
+        return report_failure("cae run", exc, detail=f"l'exécution n'a pas pu aboutir : {exc}")
     print(
         f"{summary['as_of']} : {len(summary['documents'])} document(s) émis, "
         f"{len(summary['alerts'])} alerte(s), {len(summary['errors'])} erreur(s) de données. "
@@ -171,7 +172,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _reports_failure(prefix: str) -> Callable[[Command], Command]:
-    """A command that fails prints ``<prefix> : <the reason>`` in French and exits with 1."""
+    """A command that fails prints ``<prefix> : <the reason>`` in French (``cae.failures``)."""
 
     def wrap(command: Command) -> Command:
         @functools.wraps(command)
@@ -179,8 +180,7 @@ def _reports_failure(prefix: str) -> Callable[[Command], Command]:
             try:
                 return command(args)
             except Exception as exc:
-                print(f"{prefix} : {exc}", file=sys.stderr)
-                return 1
+                return report_failure(prefix, exc)
 
         return guarded
 

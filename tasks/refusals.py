@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
+from prefect import State
 from prefect.states import Failed
 
 from integrations.refusals import find_refusal
@@ -28,12 +29,19 @@ def refusal_fails(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            refusal = find_refusal(exc)
-            if refusal is None:
+            state = refusal_state(exc)
+            if state is None:
                 raise
-            return Failed(message=str(refusal), data=refusal)
+            return state
 
     return run
+
+
+def refusal_state(exc: BaseException) -> State | None:
+    """The ``Failed`` state a task or flow ends in when ``exc`` is (or wraps) a refusal, its
+    message the French sentence; ``None`` for any other exception."""
+    refusal = find_refusal(exc)
+    return None if refusal is None else Failed(message=str(refusal), data=refusal)
 
 
 class _NoEmptyTraceback(logging.Filter):
