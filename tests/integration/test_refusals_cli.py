@@ -1,0 +1,130 @@
+"""Refusals by Airtable and Notion in ``cae airtable init``, ``cae airtable webhook`` and
+``cae notion init``: one French line that says what to check, the API's code in parentheses,
+no traceback, exit status 2 (nothing was changed). An answer the project does not understand
+keeps its traceback. Real pyairtable and notion-client against the loopback emulators.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cae.cli import main
+from emulators.airtable import SCOPES, AirtableEmulator
+from emulators.notion import NotionEmulator
+from tests.support.airtable_example import BASE, TOKEN, build_example_base, environment
+from tests.support.notion_example import FAST, build_workspace
+from tests.support.notion_example import TOKEN as NOTION_TOKEN
+from tests.support.notion_example import environment as notion_environment
+
+
+def refusal_line(capsys: pytest.CaptureFixture[str], prefix: str) -> str:
+    """The one line the command printed on stderr, without its prefix."""
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err + captured.out
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"{prefix} : ")
+    return line.removeprefix(f"{prefix} : ")
+
+
+@pytest.fixture
+def airtable(monkeypatch, tmp_path):
+    with AirtableEmulator(TOKEN, BASE, rate_limit=None) as emulator:
+        for name, value in environment(emulator).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(tmp_path)
+        yield emulator
+
+
+@pytest.fixture
+def notion(monkeypatch, tmp_path):
+    with NotionEmulator(NOTION_TOKEN, rate=None, seed=18) as emulator:
+        for name, value in {**notion_environment(emulator), **FAST}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.chdir(tmp_path)
+        yield emulator
+
+
+def test_airtable_init_with_a_wrong_token(airtable, monkeypatch, capsys):
+    monkeypatch.setenv("AIRTABLE_TOKEN", "patPASTEDWRONG")
+    assert main(["airtable", "init"]) == 2
+    assert refusal_line(capsys, "cae airtable init") == (
+        "Airtable refuse le jeton : vérifiez AIRTABLE_TOKEN (ou le bloc Secret nommé par "
+        "CAE_AIRTABLE_TOKEN_BLOCK), qu'il a été copié en entier et qu'il n'a pas été révoqué "
+        "(AUTHENTICATION_REQUIRED)."
+    )
+    assert airtable.count(status=401) == 1  # a 401 is not retried
+
+
+def test_airtable_init_on_a_base_id_from_another_workspace(airtable, monkeypatch, capsys):
+    monkeypatch.setenv("AIRTABLE_BASE_ID", "appOTHERWORKSPACE")
+    assert main(["airtable", "init"]) == 2
+    assert refusal_line(capsys, "cae airtable init") == (
+        "Airtable refuse l'accès à la base appOTHERWORKSPACE : vérifiez son identifiant "
+        "(AIRTABLE_BASE_ID ou [airtable] base_id de cae.toml), que le jeton a accès à cette base "
+        "et qu'il a le droit schema.bases:read et schema.bases:write "
+        "(INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND)."
+    )
+    assert airtable.count(status=403) == 1  # a 403 is not retried
+
+
+def test_airtable_init_with_a_token_that_cannot_change_the_schema(airtable, capsys):
+    airtable.scopes = tuple(s for s in SCOPES if s != "schema.bases:write")
+    assert main(["airtable", "init"]) == 2
+    line = refusal_line(capsys, "cae airtable init")
+    assert line.startswith(f"Airtable refuse l'accès à la base {BASE} : ")
+    assert "le droit schema.bases:read et schema.bases:write" in line
+    assert line.endswith("(INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND).")
+    assert airtable.schema()["tables"] == []
+
+
+def test_airtable_webhook_with_a_token_without_webhook_manage(airtable, capsys):
+    build_example_base(airtable)
+    airtable.scopes = tuple(s for s in SCOPES if s != "webhook:manage")
+    code = main(["airtable", "webhook", "create", "--url", "https://cae.example/w", "--save", "s"])
+    assert code == 2
+    line = refusal_line(capsys, "cae airtable webhook")
+    assert "que le jeton a accès à cette base et qu'il a le droit webhook:manage" in line
+    assert line.endswith("(INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND).")
+    assert airtable.webhooks() == []
+
+
+def test_an_answer_the_project_does_not_understand_keeps_its_traceback(airtable, capsys):
+    airtable.inject(400, body={"error": {"type": "SOMETHING_NEW", "message": "Unheard of"}})
+    assert main(["airtable", "init"]) == 1
+    captured = capsys.readouterr()
+    assert "Traceback" in captured.err and "SOMETHING_NEW" in captured.err
+
+
+def test_notion_init_with_a_wrong_secret(notion, monkeypatch, capsys):
+    monkeypatch.setenv("NOTION_TOKEN", "secret_PASTEDWRONG")
+    parent = notion.create_page_parent("Coopérative")
+    assert main(["notion", "init", "--parent", parent]) == 2
+    assert refusal_line(capsys, "cae notion init") == (
+        "Notion refuse le secret de l'intégration : vérifiez NOTION_TOKEN (ou le bloc Secret "
+        "nommé par CAE_NOTION_TOKEN_BLOCK), qu'il a été copié en entier et que l'intégration "
+        "existe toujours (unauthorized)."
+    )
+    assert notion.count(status=401) == 1
+
+
+def test_notion_init_on_a_database_not_shared_with_the_integration(notion, tmp_path, capsys):
+    workspace = build_workspace(notion, tmp_path, example=None)
+    notion.unshared.add(workspace.report.databases["members"])
+    assert main(["notion", "init"]) == 2
+    assert refusal_line(capsys, "cae notion init") == (
+        "Notion ne trouve pas la base « Membres » ([notion.databases] members) : partagez-la "
+        "avec l'intégration (dans Notion, menu « ... » en haut à droite > Connexions > ajoutez "
+        "l'intégration), et vérifiez son identifiant (object_not_found)."
+    )
+
+
+def test_notion_init_without_the_insert_capability(notion, capsys):
+    notion.capabilities = ("read", "update")
+    parent = notion.create_page_parent("Coopérative")
+    assert main(["notion", "init", "--parent", parent]) == 2
+    assert refusal_line(capsys, "cae notion init") == (
+        "Notion refuse à l'intégration d'agir sur la page parente (--parent) : donnez-lui la "
+        "capacité « Insérer du contenu (Insert content) » dans ses réglages "
+        "(notion.so/profile/integrations) (restricted_resource)."
+    )
+    assert notion.count(status=403) == 1
