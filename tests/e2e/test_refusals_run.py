@@ -27,10 +27,8 @@ from settings.schema import Schema
 from tests.support.airtable_example import (
     BASE,
     LEDGER_TABLES,
-    PENALTY,
-    TOKEN,
-    build_example_base,
     environment,
+    example_base,
 )
 from tests.support.notion_example import FAST, build_workspace
 from tests.support.notion_example import TOKEN as NOTION_TOKEN
@@ -71,13 +69,7 @@ def with_mapping(folder: Path, mapping: str, base: Path = EXAMPLE_DIR / "cae.tom
 
 @pytest.fixture(scope="module")
 def airtable():
-    with (
-        AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator,
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        for name, value in environment(emulator).items():
-            patch.setenv(name, value)
-        build_example_base(emulator)
+    with example_base() as emulator:
         yield emulator
 
 

@@ -44,27 +44,35 @@ def notion(monkeypatch, tmp_path):
         yield emulator
 
 
-def test_airtable_init_with_a_wrong_token(airtable, monkeypatch, capsys):
-    monkeypatch.setenv("AIRTABLE_TOKEN", "patPASTEDWRONG")
+@pytest.mark.parametrize(
+    ("variable", "value", "status", "sentence"),
+    [
+        (
+            "AIRTABLE_TOKEN",
+            "patPASTEDWRONG",
+            401,
+            "Airtable refuse le jeton : vérifiez AIRTABLE_TOKEN (ou le bloc Secret nommé par "
+            "CAE_AIRTABLE_TOKEN_BLOCK), qu'il a été copié en entier et qu'il n'a pas été révoqué "
+            "(AUTHENTICATION_REQUIRED).",
+        ),
+        (
+            "AIRTABLE_BASE_ID",
+            "appOTHERWORKSPACE",
+            403,
+            "Airtable refuse l'accès à la base appOTHERWORKSPACE : vérifiez son identifiant "
+            "(AIRTABLE_BASE_ID ou [airtable] base_id de cae.toml), que le jeton a accès à cette "
+            "base et qu'il a le droit schema.bases:read et schema.bases:write "
+            "(INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND).",
+        ),
+    ],
+)
+def test_airtable_init_with_a_wrong_token_or_base_id(
+    airtable, monkeypatch, capsys, variable, value, status, sentence
+):
+    monkeypatch.setenv(variable, value)
     assert main(["airtable", "init"]) == 2
-    assert refusal_line(capsys, "cae airtable init") == (
-        "Airtable refuse le jeton : vérifiez AIRTABLE_TOKEN (ou le bloc Secret nommé par "
-        "CAE_AIRTABLE_TOKEN_BLOCK), qu'il a été copié en entier et qu'il n'a pas été révoqué "
-        "(AUTHENTICATION_REQUIRED)."
-    )
-    assert airtable.count(status=401) == 1  # a 401 is not retried
-
-
-def test_airtable_init_on_a_base_id_from_another_workspace(airtable, monkeypatch, capsys):
-    monkeypatch.setenv("AIRTABLE_BASE_ID", "appOTHERWORKSPACE")
-    assert main(["airtable", "init"]) == 2
-    assert refusal_line(capsys, "cae airtable init") == (
-        "Airtable refuse l'accès à la base appOTHERWORKSPACE : vérifiez son identifiant "
-        "(AIRTABLE_BASE_ID ou [airtable] base_id de cae.toml), que le jeton a accès à cette base "
-        "et qu'il a le droit schema.bases:read et schema.bases:write "
-        "(INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND)."
-    )
-    assert airtable.count(status=403) == 1  # a 403 is not retried
+    assert refusal_line(capsys, "cae airtable init") == sentence
+    assert airtable.count(status=status) == 1  # neither a 401 nor a 403 is retried
 
 
 def test_airtable_init_with_a_token_that_cannot_change_the_schema(airtable, capsys):
@@ -95,18 +103,6 @@ def test_an_answer_the_project_does_not_understand_keeps_its_traceback(airtable,
     assert "Traceback" in captured.err and "SOMETHING_NEW" in captured.err
 
 
-def test_notion_init_with_a_wrong_secret(notion, monkeypatch, capsys):
-    monkeypatch.setenv("NOTION_TOKEN", "secret_PASTEDWRONG")
-    parent = notion.create_page_parent("Coopérative")
-    assert main(["notion", "init", "--parent", parent]) == 2
-    assert refusal_line(capsys, "cae notion init") == (
-        "Notion refuse le secret de l'intégration : vérifiez NOTION_TOKEN (ou le bloc Secret "
-        "nommé par CAE_NOTION_TOKEN_BLOCK), qu'il a été copié en entier et que l'intégration "
-        "existe toujours (unauthorized)."
-    )
-    assert notion.count(status=401) == 1
-
-
 def test_notion_init_on_a_database_not_shared_with_the_integration(notion, tmp_path, capsys):
     workspace = build_workspace(notion, tmp_path, example=None)
     notion.unshared.add(workspace.report.databases["members"])
@@ -118,13 +114,36 @@ def test_notion_init_on_a_database_not_shared_with_the_integration(notion, tmp_p
     )
 
 
-def test_notion_init_without_the_insert_capability(notion, capsys):
+def wrong_secret(notion: NotionEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NOTION_TOKEN", "secret_PASTEDWRONG")
+
+
+def no_insert(notion: NotionEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
     notion.capabilities = ("read", "update")
+
+
+@pytest.mark.parametrize(
+    ("refuse", "status", "sentence"),
+    [
+        (
+            wrong_secret,
+            401,
+            "Notion refuse le secret de l'intégration : vérifiez NOTION_TOKEN (ou le bloc Secret "
+            "nommé par CAE_NOTION_TOKEN_BLOCK), qu'il a été copié en entier et que l'intégration "
+            "existe toujours (unauthorized).",
+        ),
+        (
+            no_insert,
+            403,
+            "Notion refuse à l'intégration d'agir sur la page parente (--parent) : donnez-lui la "
+            "capacité « Insérer du contenu (Insert content) » dans ses réglages "
+            "(notion.so/profile/integrations) (restricted_resource).",
+        ),
+    ],
+)
+def test_notion_init_refused(notion, monkeypatch, capsys, refuse, status, sentence):
+    refuse(notion, monkeypatch)
     parent = notion.create_page_parent("Coopérative")
     assert main(["notion", "init", "--parent", parent]) == 2
-    assert refusal_line(capsys, "cae notion init") == (
-        "Notion refuse à l'intégration d'agir sur la page parente (--parent) : donnez-lui la "
-        "capacité « Insérer du contenu (Insert content) » dans ses réglages "
-        "(notion.so/profile/integrations) (restricted_resource)."
-    )
-    assert notion.count(status=403) == 1
+    assert refusal_line(capsys, "cae notion init") == sentence
+    assert notion.count(status=status) == 1  # neither a 401 nor a 403 is retried
