@@ -6,11 +6,16 @@ keeps its traceback. Real pyairtable and notion-client against the loopback emul
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from cae.cli import main
+from cae.webhooks.airtable import AirtableChanges, AirtableWebhookConfig
+from cae.webhooks.stores import FileCursorStore
 from emulators.airtable import SCOPES, AirtableEmulator
 from emulators.notion import NotionEmulator
+from integrations.airtable import AirtableSettings
 from tests.support.airtable_example import BASE, TOKEN, build_example_base, environment
 from tests.support.notion_example import FAST, build_workspace
 from tests.support.notion_example import TOKEN as NOTION_TOKEN
@@ -147,3 +152,25 @@ def test_notion_init_refused(notion, monkeypatch, capsys, refuse, status, senten
     assert main(["notion", "init", "--parent", parent]) == 2
     assert refusal_line(capsys, "cae notion init") == sentence
     assert notion.count(status=status) == 1  # neither a 401 nor a 403 is retried
+
+
+def test_the_webhook_receiver_of_cae_serve_logs_the_sentence(airtable, tmp_path, caplog):
+    build_example_base(airtable)
+    airtable.scopes = tuple(s for s in SCOPES if s != "webhook:manage")
+    settings = AirtableSettings.from_environment()
+    changes = AirtableChanges(
+        AirtableWebhookConfig("achREFUSED0000001", "c2VjcmV0", settings),
+        FileCursorStore(tmp_path / "cursors.json"),
+        lambda name, parameters, key: pytest.fail("nothing to launch"),
+        "targeted/targeted",
+    )
+    changes.drain()
+    (logged,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert logged.getMessage().startswith(
+        f"Lecture des changements Airtable impossible : Airtable refuse l'accès à la base {BASE}"
+    )
+    assert logged.getMessage().endswith(
+        "qu'il a le droit webhook:manage et schema.bases:read "
+        "(INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND)."
+    )
+    assert logged.exc_info is None
