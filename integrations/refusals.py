@@ -192,6 +192,11 @@ def _airtable(status: int, code: str, message: str, context: Context) -> str | N
             f"Airtable ne connaît pas le champ {_field(name, context)} de la table "
             f"« {context.table} »{written} : créez-le, ou {_fix_names(context)}"
         )
+    if status == 404 and context.action == "webhook":
+        return (
+            f"Airtable ne connaît pas ce webhook de la base {base} (expiré ou supprimé) : "
+            "recréez-le avec cae airtable webhook create --url …"
+        )
     if status == 404 or (status == 403 and code == "INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND"):
         scope = AIRTABLE_SCOPES.get(context.action, "data.records:read")
         if context.action == "read" and context.table:

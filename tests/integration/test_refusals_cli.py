@@ -12,6 +12,7 @@ import pytest
 
 from cae.cli import main
 from cae.webhooks.airtable import AirtableChanges, AirtableWebhookConfig
+from cae.webhooks.airtable_registration import save_webhook_secret
 from cae.webhooks.stores import FileCursorStore
 from emulators.airtable import SCOPES, AirtableEmulator
 from emulators.notion import NotionEmulator
@@ -174,3 +175,13 @@ def test_the_webhook_receiver_of_cae_serve_logs_the_sentence(airtable, tmp_path,
         "(INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND)."
     )
     assert logged.exc_info is None
+
+
+def test_refreshing_a_webhook_airtable_no_longer_knows(airtable, tmp_path, capsys):
+    saved = tmp_path / "webhook.json"
+    save_webhook_secret(saved, "achGONE0000000001", "c2VjcmV0")
+    assert main(["airtable", "webhook", "refresh", "--save", str(saved)]) == 2
+    assert refusal_line(capsys, "cae airtable webhook") == (
+        f"Airtable ne connaît pas ce webhook de la base {BASE} (expiré ou supprimé) : recréez-le "
+        "avec cae airtable webhook create --url … (NOT_FOUND)."
+    )
