@@ -100,7 +100,7 @@ def explain(error: BaseException, context: Context) -> SourceRefused | None:
         status, code, message = _airtable_answer(error.response)
         sentence = _airtable(status, code, message, context)
     elif isinstance(error, APIResponseError):
-        status, code, message = error.status, str(getattr(error.code, "value", error.code)), ""
+        status, code = error.status, str(getattr(error.code, "value", error.code))
         sentence = _notion(status, code, str(error), context)
     else:
         return None
