@@ -115,8 +115,11 @@ def run(args: argparse.Namespace) -> int:
     # Offline machines: Prefect's local server must not try to phone home.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.daily import daily  # Prefect: see the module's docstring
+    from services.run_setup import check_source
 
     try:
+        # A token Airtable or Notion refuse is told at once, before Prefect starts a server.
+        check_source(args.source, args.data, args.config)
         summary = daily(
             data=args.data,
             as_of=args.as_of,

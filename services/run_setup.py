@@ -57,24 +57,18 @@ class RunSetup:
         ledger in its Versements and Courriers tables; ``notion``: the databases of
         ``[notion.databases]``, ledger in Versements and Courriers there. ``data`` then only
         holds ``cae.toml``. ``config_file`` is ``--config``: a ``cae.toml`` elsewhere."""
-        if source not in SOURCES:
-            raise ValueError(f"Source inconnue : {source} (possibles : {', '.join(SOURCES)})")
-        folder = Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
-        if not folder.is_dir():
-            raise FileNotFoundError(f"Dossier de données introuvable : {folder}")
-        config = Config.find(folder, Path(config_file) if config_file else None)
+        folder, config = find_config(source, data, config_file)
         out_dir = Path(out)
         reader: Source
         ledger: LedgerStore
         lock = None
-        if source == "airtable":
-            client = AirtableClient(airtable_settings(config))
+        client = source_client(source, config)
+        if isinstance(client, AirtableClient):
             reader, ledger = AirtableSource(client), AirtableLedger(client, scope)
             lock = lock_name(source, client.settings.base_id)
-        elif source == "notion":
-            notion = NotionClient(NotionSettings.from_environment(config.notion))
-            reader, ledger = NotionSource(notion), NotionLedger(notion, scope)
-            ids = notion.settings
+        elif isinstance(client, NotionClient):
+            reader, ledger = NotionSource(client), NotionLedger(client, scope)
+            ids = client.settings
             lock = lock_name(
                 source,
                 ids.data_sources.get("payouts") or ids.databases.get("payouts") or "",
@@ -91,6 +85,34 @@ class RunSetup:
             mailer=choose_mailer(smtp_block),
             lock=lock,
         )
+
+
+def find_config(source: str, data: str | None, config_file: str | None) -> tuple[Path, Config]:
+    """The data folder (default: the bundled example for ``local``, else the current folder)
+    and its ``cae.toml``, or ``config_file``."""
+    if source not in SOURCES:
+        raise ValueError(f"Source inconnue : {source} (possibles : {', '.join(SOURCES)})")
+    folder = Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Dossier de données introuvable : {folder}")
+    return folder, Config.find(folder, Path(config_file) if config_file else None)
+
+
+def source_client(source: str, config: Config) -> AirtableClient | NotionClient | None:
+    """The client of a remote source (no request made yet); ``None`` for ``local``."""
+    if source == "airtable":
+        return AirtableClient(airtable_settings(config))
+    if source == "notion":
+        return NotionClient(NotionSettings.from_environment(config.notion))
+    return None
+
+
+def check_source(source: str, data: str | None, config_file: str | None) -> None:
+    """Before a run is started: the settings can be read, and Airtable or Notion accept the
+    token (one request), else ``SourceRefused`` or the settings' French error."""
+    client = source_client(source, find_config(source, data, config_file)[1])
+    if client is not None:
+        client.check_token()
 
 
 def airtable_settings(config: Config) -> AirtableSettings:

@@ -9,6 +9,7 @@ Real pyairtable and notion-client against the loopback emulators, the real Prefe
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,10 @@ from prefect.client.schemas.sorting import FlowRunSort
 from cae.cli import main
 from emulators.airtable import SCOPES, AirtableEmulator
 from emulators.notion import NotionEmulator
+from flows.daily import daily
 from integrations.airtable import AirtableClient, AirtableSettings
 from integrations.airtable_init import init_base
+from integrations.refusals import SourceRefused
 from settings.config import Config
 from settings.defaults import EXAMPLE_DIR
 from settings.schema import Schema
@@ -82,6 +85,7 @@ def ledger(emulator: AirtableEmulator, base: str = BASE) -> list[dict]:
 
 def test_a_wrong_token_ends_the_run_with_one_sentence(airtable, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("AIRTABLE_TOKEN", "patPASTEDWRONG")
+    airtable.reset_counts()
     code, line = cae_run(capsys, tmp_path, "airtable")
     sentence = (
         "Airtable refuse le jeton : vérifiez AIRTABLE_TOKEN (ou le bloc Secret nommé par "
@@ -89,6 +93,12 @@ def test_a_wrong_token_ends_the_run_with_one_sentence(airtable, tmp_path, monkey
         "(AUTHENTICATION_REQUIRED)."
     )
     assert (code, line) == (2, sentence)
+    # Told by one request, before a flow run is started.
+    assert airtable.count() == airtable.count(operation="whoami", status=401) == 1
+    # A scheduled run (``cae serve``'s deployment) ends Failed with the sentence as message.
+    with pytest.raises(SourceRefused) as refused:
+        daily(source="airtable", as_of=date.fromisoformat(AS_OF), out=str(tmp_path))
+    assert str(refused.value) == sentence
     assert last_daily_run_message() == sentence
     assert ledger(airtable) == []
 
@@ -211,6 +221,19 @@ def notion(tmp_path_factory):
         for name, value in {**notion_environment(emulator), **FAST}.items():
             patch.setenv(name, value)
         yield build_workspace(emulator, folder)
+
+
+def test_a_wrong_notion_secret_is_told_before_the_run_starts(notion, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NOTION_TOKEN", "secret_PASTEDWRONG")
+    notion.emulator.reset_counts()
+    code, line = cae_run(capsys, tmp_path, "notion", "--config", str(notion.config))
+    assert (code, line) == (
+        2,
+        "Notion refuse le secret de l'intégration : vérifiez NOTION_TOKEN (ou le bloc Secret "
+        "nommé par CAE_NOTION_TOKEN_BLOCK), qu'il a été copié en entier et que l'intégration "
+        "existe toujours (unauthorized).",
+    )
+    assert notion.emulator.count() == notion.emulator.count(status=401) == 1
 
 
 def test_a_notion_database_not_shared_says_how_to_share_it(notion, tmp_path, capsys):
