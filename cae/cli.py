@@ -35,6 +35,7 @@ from integrations.airtable_init import init_base
 from integrations.ledger import SqliteLedger
 from integrations.notion import NotionClient, NotionSettings
 from integrations.notion_init import init_workspace
+from integrations.remote import check_source
 from settings.config import Config
 from settings.defaults import EXAMPLE_DIR
 
@@ -113,13 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     # Offline machines: Prefect's local server must not try to phone home.
+    try:
+        # A token Airtable or Notion refuse is told at once, before Prefect is even imported.
+        check_source(args.source, args.data, args.config)
+    except Exception as exc:
+        return report_failure("cae run", exc, detail=f"l'exécution n'a pas pu aboutir : {exc}")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.daily import daily  # Prefect: see the module's docstring
-    from services.run_setup import check_source
 
     try:
-        # A token Airtable or Notion refuse is told at once, before Prefect starts a server.
-        check_source(args.source, args.data, args.config)
         summary = daily(
             data=args.data,
             as_of=args.as_of,

@@ -11,22 +11,21 @@ from pathlib import Path
 from prefect_email import EmailServerCredentials
 
 from charter.scope import Scope
-from integrations.airtable import AirtableClient, AirtableSettings
+from integrations.airtable import AirtableClient
 from integrations.airtable_ledger import AirtableLedger
 from integrations.airtable_source import AirtableSource
 from integrations.base import Source
 from integrations.ledger import LedgerStore, SqliteLedger
-from integrations.notion import NotionClient, NotionSettings
+from integrations.notion import NotionClient
 from integrations.notion_ledger import NotionLedger
 from integrations.notion_source import NotionSource
 from integrations.outbox import Outbox
+from integrations.remote import find_config, source_client
 from integrations.smtp import SmtpMailer, credentials_from_environment
 from integrations.workbook import LocalWorkbook
 from services.delivery import Mailer, OutboxOnly
 from settings.config import Config
-from settings.defaults import EXAMPLE_DIR, paris_today
-
-SOURCES = ("local", "airtable", "notion")
+from settings.defaults import paris_today
 
 
 @dataclass(frozen=True)
@@ -85,40 +84,6 @@ class RunSetup:
             mailer=choose_mailer(smtp_block),
             lock=lock,
         )
-
-
-def find_config(source: str, data: str | None, config_file: str | None) -> tuple[Path, Config]:
-    """The data folder (default: the bundled example for ``local``, else the current folder)
-    and its ``cae.toml``, or ``config_file``."""
-    if source not in SOURCES:
-        raise ValueError(f"Source inconnue : {source} (possibles : {', '.join(SOURCES)})")
-    folder = Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
-    if not folder.is_dir():
-        raise FileNotFoundError(f"Dossier de données introuvable : {folder}")
-    return folder, Config.find(folder, Path(config_file) if config_file else None)
-
-
-def source_client(source: str, config: Config) -> AirtableClient | NotionClient | None:
-    """The client of a remote source (no request made yet); ``None`` for ``local``."""
-    if source == "airtable":
-        return AirtableClient(airtable_settings(config))
-    if source == "notion":
-        return NotionClient(NotionSettings.from_environment(config.notion))
-    return None
-
-
-def check_source(source: str, data: str | None, config_file: str | None) -> None:
-    """Before a run is started: the settings can be read, and Airtable or Notion accept the
-    token (one request), else ``SourceRefused`` or the settings' French error."""
-    client = source_client(source, find_config(source, data, config_file)[1])
-    if client is not None:
-        client.check_token()
-
-
-def airtable_settings(config: Config) -> AirtableSettings:
-    """The base of ``AIRTABLE_BASE_ID`` or ``[airtable] base_id``, the token from its Secret
-    block or the environment."""
-    return AirtableSettings.from_environment(config.airtable.get("base_id"))
 
 
 def lock_name(source: str, identity: str) -> str:
