@@ -41,8 +41,8 @@ from integrations.ledger_fields import (
     row_from_cells,
     table_for,
 )
+from integrations.remote import airtable_settings
 from services.ledger import claim_row
-from services.run_setup import airtable_settings
 from services.summary import Namer
 from settings.config import Config
 

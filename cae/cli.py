@@ -4,8 +4,9 @@
 Prefect flow run; with ``--mission ID`` or ``--member ID``, the targeted run on that record.
 ``cae report --month YYYY-MM`` runs the monthly report. Exit status 0 when the run completed,
 data errors included; 2 when the command is refused before Prefect starts (a wrong option, a
-missing folder, a bad ``cae.toml``, a missing token: ``cae/preflight.py``); 1 when the run
-itself could not complete.
+missing folder, a bad ``cae.toml``, a missing token: ``cae/preflight.py``) or when Airtable or
+Notion refused it before it claimed anything (a sentence says what to fix: ``cae.failures``);
+1 when the run itself could not complete.
 
 The commands that need Prefect (``run``, ``report``, ``unlock``, ``serve``) import the flows
 when they run: Prefect takes seconds to import, which ``cae ledger`` and a refused command do
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from cae import ledger_cli, report_cli
 from cae.arguments import FrenchParser, add_run_options, iso_date
+from cae.failures import report_failure
 from cae.terminal import launch
 from charter.model import LedgerStatus
 from integrations.ledger import SqliteLedger
@@ -110,8 +112,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         summary = targeted(kind=kind, record=record, **options) if record else daily(**options)
     except Exception as exc:
-        print(f"cae run : l'exécution n'a pas pu aboutir : {exc}", file=sys.stderr)
-        return 1
+        return report_failure("cae run", exc, detail=f"l'exécution n'a pas pu aboutir : {exc}")
     where = "" if record else f" Résumé : {os.path.join(args.out, 'run-summary.json')}"
     print(
         f"{summary['as_of']} : {len(summary['documents'])} document(s) émis, "
@@ -158,7 +159,7 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _reports_failure(prefix: str) -> Callable[[Command], Command]:
-    """A command that fails prints ``<prefix> : <the reason>`` in French and exits with 1."""
+    """A command that fails prints ``<prefix> : <the reason>`` in French (``cae.failures``)."""
 
     def wrap(command: Command) -> Command:
         @functools.wraps(command)
@@ -166,8 +167,7 @@ def _reports_failure(prefix: str) -> Callable[[Command], Command]:
             try:
                 return command(args)
             except Exception as exc:
-                print(f"{prefix} : {exc}", file=sys.stderr)
-                return 1
+                return report_failure(prefix, exc)
 
         return guarded
 

@@ -29,7 +29,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from cae.failures import report_failure
 from cae.preflight import USAGE, UsageError, check_run
+from integrations.remote import check_source
 from services import progress
 
 STARTUP_TIMEOUT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
@@ -65,6 +67,12 @@ def launch(args: argparse.Namespace, command: Callable[[argparse.Namespace], int
     except UsageError as exc:
         print(f"cae {args.command} : {exc}", file=sys.stderr)
         return USAGE
+    try:
+        # A token Airtable or Notion refuse is told at once, before Prefect is even imported.
+        check_source(args.source, args.data, args.config)
+    except Exception as exc:
+        detail = f"l'exécution n'a pas pu aboutir : {exc}"
+        return report_failure(f"cae {args.command}", exc, detail=detail)
     prepare_prefect(args.verbose)
     terminal = Terminal()
     terminal.say("Démarrage de Prefect…")

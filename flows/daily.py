@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from prefect import flow
+from prefect import State, flow
 from prefect.runtime import flow_run
 
 from flows.pipeline import apply_charter
@@ -25,7 +25,7 @@ def daily(
     config: str | None = None,
     smtp_block: str | None = None,
     source: str = "local",
-) -> dict[str, Any]:
+) -> dict[str, Any] | State:
     """Apply the whole charter as of ``as_of`` and issue what falls due, each document once.
 
     ``source`` is ``local`` (the CSV folder ``data``, by default the bundled example),

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import get_client
+from prefect import State, get_client
 from prefect.runtime import flow_run
+from prefect.states import Failed
 
 from charter.scope import Scope, ScopeKind
 from flows.locks import one_run_at_a_time
+from integrations.refusals import find_refusal
 from services.report import report_sections, run_tags
 from services.run_setup import RunSetup
 from services.summary import Namer, build_summary
@@ -18,17 +20,30 @@ from tasks.charter import evaluate_charter
 from tasks.documents import deliver_documents, render_documents
 from tasks.ledger import claim_documents, read_ledger
 from tasks.records import load_records, write_back_statuses
-from tasks.report import publish_report
+from tasks.report import publish_refusal, publish_report
 
 
-def apply_charter(run: RunSetup, scope: Scope | None = None) -> dict[str, Any]:
+def apply_charter(run: RunSetup, scope: Scope | None = None) -> dict[str, Any] | State:
     """The whole pipeline, alone on its source: a second run on the same Airtable base or
-    Notion ledger waits for this one to finish (``flows/locks.py``)."""
-    with one_run_at_a_time(run.lock):
-        return _apply_charter(run, scope)
+    Notion ledger waits for this one to finish (``flows/locks.py``).
+
+    When Airtable or Notion refuse it (``integrations.refusals``), the run's report says what
+    to fix and the flow run ends ``Failed`` with that sentence as its message."""
+    claimed: list[str] = []
+    try:
+        with one_run_at_a_time(run.lock):
+            return _apply_charter(run, scope, claimed)
+    except Exception as exc:
+        refusal = find_refusal(exc)
+        if refusal is None:
+            raise
+        refusal.claimed = tuple(claimed)
+        kind = "daily" if scope is None else "targeted"
+        publish_refusal(run.as_of, run.source.name, str(refusal), refusal.claimed, kind)
+        return Failed(message=str(refusal), data=refusal)
 
 
-def _apply_charter(run: RunSetup, scope: Scope | None) -> dict[str, Any]:
+def _apply_charter(run: RunSetup, scope: Scope | None, claimed_keys: list[str]) -> dict[str, Any]:
     config = run.config
     records = load_records(run.source, config.schema, scope)
     ledger_state = read_ledger(run.ledger_store, run.outbox)
@@ -43,6 +58,7 @@ def _apply_charter(run: RunSetup, scope: Scope | None) -> dict[str, Any]:
     claimed = claim_documents(
         run.ledger_store, evaluation.documents, run.as_of, namer, ledger_state.reissue
     )
+    claimed_keys += [doc.key for doc in claimed]
     rendered = render_documents(
         claimed, records.coop, config.cooperative, config.charter, run.as_of
     )

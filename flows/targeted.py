@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from prefect import flow
+from prefect import State, flow
 from prefect.runtime import flow_run
 
 from charter.scope import Scope, ScopeKind
@@ -27,7 +27,7 @@ def targeted(
     out: str = "outbox",
     config: str | None = None,
     smtp_block: str | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | State:
     """Issue what falls due for one mission (payout notices, end of sponsorship, its alerts)
     or one member (their letters and alerts), by the record's id in the source."""
     scope = Scope(ScopeKind(kind), record)

@@ -25,6 +25,7 @@ from requests.adapters import HTTPAdapter
 
 from integrations.environment import Environment
 from integrations.pacing import SlidingWindow, backoff, shared_pacer
+from integrations.refusals import Context, refused
 
 #: Airtable's penalty after a 429, in seconds. Tests shorten it with CAE_AIRTABLE_PENALTY_SECONDS.
 PENALTY_SECONDS = 30.0
@@ -130,6 +131,12 @@ class AirtableClient:
 
     def table(self, name: str) -> Table:
         return self.base.table(name)
+
+    def check_token(self) -> None:
+        """One request (``meta/whoami``): a token Airtable refuses raises ``SourceRefused``
+        before anything else is started."""
+        with refused(Context("airtable", "read", base=self.settings.base_id)):
+            self.api.whoami()
 
 
 def _error_type(error: requests.HTTPError) -> str:

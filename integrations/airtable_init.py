@@ -16,6 +16,7 @@ from typing import Any
 
 from integrations import ledger_fields as ledger
 from integrations.airtable import AirtableClient
+from integrations.refusals import Context, refused
 from integrations.workbook import LocalWorkbook, with_ids
 from settings.schema import FieldSpec, FieldType, Schema, TableSpec
 
@@ -95,7 +96,18 @@ class InitReport:
 
 
 def init_base(client: AirtableClient, schema: Schema, example: Path | None = None) -> InitReport:
-    """Create what the base lacks; with ``example``, load that CSV folder's records."""
+    """Create what the base lacks; with ``example``, load that CSV folder's records. A refusal
+    a person can fix (wrong token, base, or scopes) raises ``SourceRefused``."""
+    base = client.settings.base_id
+    with refused(Context("airtable", "init", base=base)):
+        report = _create_tables(client, schema)
+    if example is not None:
+        with refused(Context("airtable", "write", base=base)):
+            report.records_created = load_records(client, schema, example)
+    return report
+
+
+def _create_tables(client: AirtableClient, schema: Schema) -> InitReport:
     report = InitReport()
     existing = {t.name: t for t in client.base.schema(force=True).tables}
     table_ids = {}
@@ -129,8 +141,6 @@ def init_base(client: AirtableClient, schema: Schema, example: Path | None = Non
                     definition["name"], definition["type"], options=definition.get("options")
                 )
                 report.fields_created.append(f"{name}.{definition['name']}")
-    if example is not None:
-        report.records_created = load_records(client, schema, example)
     return report
 
 

@@ -11,12 +11,16 @@ Status changes are buffered and written 10 rows a request, so a run's writes cos
 requests a table.
 Airtable has no conditional write: runs on one base must not overlap (a Prefect concurrency limit
 serialises them).
+
+A refusal a person can fix (``integrations.refusals``) ends the run; if Versements took its
+claims and Courriers then refused them, the claimed rows are marked ``failed`` first, so the run
+after the fix issues those documents rather than leaving them waiting for a person.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -36,6 +40,7 @@ from integrations.ledger_fields import (
     table_for,
     targeted_selection,
 )
+from integrations.refusals import Context, SourceRefused, refused
 
 #: Rows Airtable writes in one request, at most.
 BATCH = 10
@@ -61,22 +66,43 @@ class AirtableLedger(CachedLedger):
     def _fetch(self) -> Iterator[tuple[str, LedgerRow | None]]:
         for table in TABLES:
             selection = targeted_selection(self.scope, table)
-            records, _ = read_table(self.client, table, READ_FIELDS, formula(selection))
+            with refused(self._context("read", table)):
+                records, _ = read_table(self.client, table, READ_FIELDS, formula(selection))
             for record in records:
                 yield record["id"], row_from_cells(record.get("fields", {}))
 
+    def _context(
+        self, action: str, table: str, payload: Sequence[Mapping[str, Any]] = ()
+    ) -> Context:
+        base = self.client.settings.base_id
+        return Context("airtable", action, base=base, table=table, payload=tuple(payload))
+
     def claim(self, rows: list[LedgerRow]) -> list[str]:
+        created: list[str] = []
+        try:
+            self._claim(rows, created)
+        except SourceRefused:
+            # Claimed in one table, refused in the other: give the pending ones back.
+            for key in created:
+                if self._row(key).status is LedgerStatus.PENDING:
+                    self.mark(key, LedgerStatus.FAILED)
+            self.flush()
+            raise
+        return created
+
+    def _claim(self, rows: list[LedgerRow], created: list[str]) -> None:
         known = self._read()
         fresh = [row for row in rows if row.key not in known]
-        created: list[str] = []
         for table in TABLES:
             batch = [row for row in fresh if table_for(row.kind) == table]
             if not batch:
                 continue
             uncertain = self.client.adapter.uncertain_writes
-            result = self.client.table(table).batch_upsert(
-                [{"fields": claim_fields(row)} for row in batch], key_fields=[KEY]
-            )
+            cells = [claim_fields(row) for row in batch]
+            with refused(self._context("write", table, cells)):
+                result = self.client.table(table).batch_upsert(
+                    [{"fields": fields} for fields in cells], key_fields=[KEY]
+                )
             resent = self.client.adapter.uncertain_writes > uncertain
             new_ids = set(result["createdRecords"])
             by_key = {r["fields"][KEY]: r["id"] for r in result["records"]}
@@ -85,7 +111,6 @@ class AirtableLedger(CachedLedger):
                 known[row.key] = row
                 if by_key[row.key] in new_ids or resent:
                     created.append(row.key)
-        return created
 
     def reclaim(self, keys: list[str]) -> list[str]:
         taken = self._failed(keys)
@@ -112,9 +137,10 @@ class AirtableLedger(CachedLedger):
     def _write(self, table: str) -> None:
         updates = self._pending_marks.pop(table, {})
         if updates:
-            self.client.table(table).batch_update(
-                [{"id": rec_id, "fields": fields} for rec_id, fields in updates.items()]
-            )
+            with refused(self._context("write", table, list(updates.values()))):
+                self.client.table(table).batch_update(
+                    [{"id": rec_id, "fields": fields} for rec_id, fields in updates.items()]
+                )
 
     def flush(self) -> None:
         """Write every buffered status change (10 rows a request)."""

@@ -44,6 +44,7 @@ from notion_client.errors import HTTPResponseError, RequestTimeoutError
 from integrations.environment import Environment
 from integrations.notion_properties import plain_value
 from integrations.pacing import TokenBucket, backoff, retry_after, shared_pacer
+from integrations.refusals import Context, refused
 
 API_VERSION = "2025-09-03"
 BASE_URL = "https://api.notion.com"
@@ -163,6 +164,12 @@ class NotionClient:
             client=httpx.Client(transport=self.transport),
         )
         self._sources: dict[str, str | None] = {}
+
+    def check_token(self) -> None:
+        """One request (``users/me``): a secret Notion refuses raises ``SourceRefused`` before
+        anything else is started."""
+        with refused(Context("notion", "read")):
+            self.api.users.me()
 
     def data_source(self, key: str) -> str | None:
         """The data source of a table, by key: from ``[notion.data_sources]``, else the first

@@ -22,6 +22,7 @@ from integrations.ledger_fields import TABLE_KEYS as LEDGER_KEYS
 from integrations.notion import NotionClient, outcome_unknown
 from integrations.notion_ledger import TYPES as LEDGER_TYPES
 from integrations.notion_properties import property_value, text
+from integrations.refusals import Context, refused
 from integrations.workbook import LocalWorkbook, with_ids
 from settings.schema import FieldSpec, FieldType, Schema, TableSpec
 
@@ -152,23 +153,32 @@ def init_workspace(
     for plan in wanted:
         database = client.settings.databases.get(plan.key)
         if database:
-            source = client.data_source(plan.key)
-            assert source is not None
-            have[plan.key] = client.api.data_sources.retrieve(data_source_id=source)["properties"]
+            with refused(_context(plan)):
+                source = client.data_source(plan.key)
+                assert source is not None
+                found = client.api.data_sources.retrieve(data_source_id=source)
+            have[plan.key] = found["properties"]
         else:
-            database, source = _create(client, report, plan, parent)
+            with refused(Context("notion", "init")):
+                database, source = _create(client, report, plan, parent)
             have[plan.key] = dict(plan.properties)
         report.databases[plan.key], report.data_sources[plan.key] = database, source
     for plan in wanted:
         changes = _missing(plan, have[plan.key], report.data_sources)
         if changes:
-            client.api.data_sources.update(
-                data_source_id=report.data_sources[plan.key], properties=changes
-            )
+            with refused(_context(plan)):
+                client.api.data_sources.update(
+                    data_source_id=report.data_sources[plan.key], properties=changes
+                )
             report.properties_added += [f"{plan.title}.{label}" for label in changes]
     if example is not None:
-        report.records_created = load_records(client, schema, report.data_sources, example)
+        with refused(Context("notion", "insert")):
+            report.records_created = load_records(client, schema, report.data_sources, example)
     return report
+
+
+def _context(plan: DatabasePlan) -> Context:
+    return Context("notion", "init", table=plan.title, database_key=plan.key)
 
 
 def _create(

@@ -14,6 +14,10 @@ in **Courriers**. Notion has no batch write and no upsert, so:
 
 Notion has no conditional write either: runs on one workspace must not overlap (a Prefect
 concurrency limit serialises them), as on Airtable.
+
+A refusal a person can fix (``integrations.refusals``) ends the run; the pages this claim had
+created are marked ``failed`` first (when Notion lets the integration update them), so the run
+after the fix issues those documents rather than leaving them waiting for a person.
 """
 
 from __future__ import annotations
@@ -53,6 +57,7 @@ from integrations.ledger_fields import (
 )
 from integrations.notion import NotionClient
 from integrations.notion_properties import plain_value, property_value
+from integrations.refusals import Context, SourceRefused, refused
 
 #: The Notion type of each ledger field.
 TYPES = {
@@ -113,7 +118,8 @@ class NotionLedger(CachedLedger):
         self.client = client
 
     def _source(self, table: str) -> str:
-        source = self.client.data_source(TABLE_KEYS[table])
+        with refused(_context("read", table)):
+            source = self.client.data_source(TABLE_KEYS[table])
         if source is None:
             raise ValueError(
                 f"La base Notion « {table} » (le registre) n'est pas configurée : lancez "
@@ -124,22 +130,40 @@ class NotionLedger(CachedLedger):
     def _fetch(self) -> Iterator[tuple[str, LedgerRow | None]]:
         for table in TABLES:
             selection = targeted_selection(self.scope, table)
-            for page in self.client.query(self._source(table), query_filter(selection)):
+            source = self._source(table)
+            with refused(_context("read", table)):
+                pages = self.client.query(source, query_filter(selection))
+            for page in pages:
                 yield page["id"], ledger_row(page)
 
     def claim(self, rows: list[LedgerRow]) -> list[str]:
         """Create a page for each key the ledger lacks: one request each."""
         known = self._read()
         created: list[str] = []
-        for row in rows:
-            if row.key in known:
-                continue
-            source = self._source(table_for(row.kind))
-            page = self.client.create_page(source, claim_properties(row), KEY)
-            self._ids[row.key] = page["id"]
-            known[row.key] = row
-            created.append(row.key)
+        try:
+            for row in rows:
+                if row.key in known:
+                    continue
+                table = table_for(row.kind)
+                source = self._source(table)
+                with refused(_context("insert", table)):
+                    page = self.client.create_page(source, claim_properties(row), KEY)
+                self._ids[row.key] = page["id"]
+                known[row.key] = row
+                created.append(row.key)
+        except SourceRefused:
+            self._give_back(created)
+            raise
         return created
+
+    def _give_back(self, keys: list[str]) -> None:
+        """Mark ``failed`` the pending keys a refused claim had created, if Notion lets us."""
+        try:
+            for key in keys:
+                if self._row(key).status is LedgerStatus.PENDING:
+                    self.mark(key, LedgerStatus.FAILED)
+        except SourceRefused:
+            pass  # they stay pending: the run's report lists them for a person
 
     def reclaim(self, keys: list[str]) -> list[str]:
         taken = self._failed(keys)
@@ -160,8 +184,13 @@ class NotionLedger(CachedLedger):
         if row.document != before.document:
             changes[DOCUMENT] = property_value("rich_text", row.document)
         if changes:
-            self.client.update_page(self._ids[key], changes)
+            with refused(_context("update", table_for(row.kind))):
+                self.client.update_page(self._ids[key], changes)
         self._read()[key] = row
 
     def flush(self) -> None:
         """Every change is written at once: nothing to flush."""
+
+
+def _context(action: str, table: str) -> Context:
+    return Context("notion", action, table=table, database_key=TABLE_KEYS[table])

@@ -2,7 +2,9 @@
 
 A run reads each table's data source whole, 100 pages a request; a mission's targeted run reads
 only the mission's page and its members' (Notion has no filter on page ids). A property the
-database lacks, or a table it does not have, becomes a data error for the staff, as on Airtable.
+database lacks becomes a data error for the staff, as on Airtable; an optional table Notion does
+not show (unknown or not shared) leaves its rules unapplied. A required one, a refused secret or
+capability, end the run with ``SourceRefused`` (``integrations.refusals``).
 
     >>> client = NotionClient(NotionSettings.from_environment(config.notion))  # doctest: +SKIP
     >>> tables = NotionSource(client).read(Schema.default())                  # doctest: +SKIP
@@ -12,12 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from notion_client import APIResponseError
-
 from charter.scope import Scope, ScopeKind
 from integrations.base import DataError, SourceRecord, SourceTables, link_ids
 from integrations.cells import build_record, missing_required_fields
-from integrations.notion import MISSING, NotionClient
+from integrations.notion import NotionClient
 from integrations.notion_properties import (
     cell_value,
     page_title,
@@ -25,6 +25,7 @@ from integrations.notion_properties import (
     property_value,
     same_id,
 )
+from integrations.refusals import Context, SourceRefused, refused
 from settings.schema import UNNAMED_TABLES, Schema, TableSpec
 
 
@@ -67,8 +68,9 @@ class NotionSource:
 
     def _page_of(self, spec: TableSpec, page_id: str) -> dict[str, Any] | None:
         """A page of the table ``spec``, or ``None`` when it is unknown or elsewhere."""
-        page = self.client.page(page_id)
-        source = self.client.data_source(spec.key)
+        with refused(_context(spec)):
+            page = self.client.page(page_id)
+            source = self.client.data_source(spec.key)
         parent = (page or {}).get("parent", {})
         if page is None or (source and not same_id(parent.get("data_source_id"), source)):
             return None
@@ -77,16 +79,20 @@ class NotionSource:
     def _table_pages(self, result: SourceTables, spec: TableSpec) -> list[dict[str, Any]] | None:
         """Every page of a table; ``None`` (and the reason in ``result``) when it has none."""
         try:
-            source = self.client.data_source(spec.key)
-            if source is not None:
-                return self.client.query(source)
-            reason = f"aucune base Notion ne lui est associée ([notion.databases] {spec.key})"
-        except APIResponseError as error:
-            if error.code not in MISSING:
+            with refused(_context(spec)):
+                source = self.client.data_source(spec.key)
+                if source is not None:
+                    return self.client.query(source)
+        except SourceRefused as refusal:
+            if spec.required or refusal.code != "object_not_found":
                 raise
-            reason = "sa base Notion est introuvable : partagez-la avec l'intégration"
+            result.missing_tables.append(spec.key)
+            return None
         if spec.required:
-            message = f"La table {spec.label} est obligatoire, mais {reason}."
+            message = (
+                f"La table {spec.label} est obligatoire, mais aucune base Notion ne lui est "
+                f"associée ([notion.databases] {spec.key})."
+            )
             result.errors.append(DataError(spec.label, None, None, message))
         else:
             result.missing_tables.append(spec.key)
@@ -108,7 +114,8 @@ class NotionSource:
         for f in spec.fields:
             prop = props.get(f.label)
             if prop and prop.get("type") == "relation" and prop.get("has_more"):
-                ids = self.client.relation_ids(page["id"], prop["id"])
+                with refused(_context(spec)):
+                    ids = self.client.relation_ids(page["id"], prop["id"])
                 prop = {**prop, "relation": [{"id": i} for i in ids], "has_more": False}
             cells[f.key] = prop
         primary_value = plain_value(cells.get(spec.primary.key))
@@ -121,6 +128,23 @@ class NotionSource:
     def write_statuses(self, schema: Schema, statuses: dict[str, str]) -> int:
         """Write Membres.Statut for the given page ids, one request each; return pages written."""
         label = schema.label("members", "status")
+        spec = schema.table("members")
         for page_id, status in statuses.items():
-            self.client.update_page(page_id, {label: property_value("select", status)})
+            context = Context(
+                "notion",
+                "update",
+                table=spec.label,
+                mapping_key=spec.key,
+                database_key=spec.key,
+                field=label,
+                field_key="status",
+                payload=({label: status},),
+            )
+            with refused(context):
+                self.client.update_page(page_id, {label: property_value("select", status)})
         return len(statuses)
+
+
+def _context(spec: TableSpec) -> Context:
+    """A read of the table ``spec``: named by its label and its ``[notion.databases]`` key."""
+    return Context("notion", "read", table=spec.label, mapping_key=spec.key, database_key=spec.key)

@@ -5,6 +5,8 @@ the run's tags, and ``run-summary.json``. Plain functions: ``tasks/report.py`` p
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -164,3 +166,26 @@ def report_sections(
         "Règles non appliquées": [f"Table absente : {label}" for label in missing_tables]
         + [f"Non vérifié : {rule}" for rule in evaluation.skipped_rules],
     }
+
+
+def refusal_markdown(as_of: date, source: str, sentence: str, claimed: Sequence[str]) -> str:
+    """The report of a run that Airtable or Notion refused: what to fix, and what it had done."""
+    lines = [
+        f"# Exécution du {french.long_date(as_of)} (source : {source}) : interrompue",
+        "",
+        "## À corriger",
+        "",
+        _cell(sentence),
+        "",
+    ]
+    if claimed:
+        lines += [
+            f"Cette exécution avait déjà réservé {len(claimed)} document(s) dans le registre ; "
+            "ceux qu'elle a envoyés y sont marqués. Relancez-la une fois la correction faite : "
+            "elle finira le travail sans rien envoyer deux fois.",
+            "",
+            *[f"- {_code(key)}" for key in claimed],
+        ]
+    else:
+        lines.append("Rien n'a été réservé ni envoyé : relancez l'exécution après la correction.")
+    return "\n".join(lines) + "\n"

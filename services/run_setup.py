@@ -11,20 +11,21 @@ from pathlib import Path
 from prefect_email import EmailServerCredentials
 
 from charter.scope import Scope
-from integrations.airtable import AirtableClient, AirtableSettings
+from integrations.airtable import AirtableClient
 from integrations.airtable_ledger import AirtableLedger
 from integrations.airtable_source import AirtableSource
 from integrations.base import Source
 from integrations.ledger import LedgerStore, SqliteLedger
-from integrations.notion import NotionClient, NotionSettings
+from integrations.notion import NotionClient
 from integrations.notion_ledger import NotionLedger
 from integrations.notion_source import NotionSource
 from integrations.outbox import Outbox
+from integrations.remote import find_config, source_client
 from integrations.smtp import SmtpMailer, credentials_from_environment
 from integrations.workbook import LocalWorkbook
 from services.delivery import Mailer, OutboxOnly
 from settings.config import Config
-from settings.defaults import data_folder, paris_today
+from settings.defaults import paris_today
 
 
 @dataclass(frozen=True)
@@ -55,20 +56,18 @@ class RunSetup:
         ledger in its Versements and Courriers tables; ``notion``: the databases of
         ``[notion.databases]``, ledger in Versements and Courriers there. ``data`` then only
         holds ``cae.toml``. ``config_file`` is ``--config``: a ``cae.toml`` elsewhere."""
-        folder = data_folder(source, data)
-        config = Config.find(folder, Path(config_file) if config_file else None)
+        folder, config = find_config(source, data, config_file)
         out_dir = Path(out)
         reader: Source
         ledger: LedgerStore
         lock = None
-        if source == "airtable":
-            client = AirtableClient(airtable_settings(config))
+        client = source_client(source, config)
+        if isinstance(client, AirtableClient):
             reader, ledger = AirtableSource(client), AirtableLedger(client, scope)
             lock = lock_name(source, client.settings.base_id)
-        elif source == "notion":
-            notion = NotionClient(NotionSettings.from_environment(config.notion))
-            reader, ledger = NotionSource(notion), NotionLedger(notion, scope)
-            ids = notion.settings
+        elif isinstance(client, NotionClient):
+            reader, ledger = NotionSource(client), NotionLedger(client, scope)
+            ids = client.settings
             lock = lock_name(
                 source,
                 ids.data_sources.get("payouts") or ids.databases.get("payouts") or "",
@@ -85,12 +84,6 @@ class RunSetup:
             mailer=choose_mailer(smtp_block),
             lock=lock,
         )
-
-
-def airtable_settings(config: Config) -> AirtableSettings:
-    """The base of ``AIRTABLE_BASE_ID`` or ``[airtable] base_id``, the token from its Secret
-    block or the environment."""
-    return AirtableSettings.from_environment(config.airtable.get("base_id"))
 
 
 def lock_name(source: str, identity: str) -> str:

@@ -16,6 +16,7 @@ from services.run_setup import RunSetup
 from services.summary import Namer
 from settings.config import CooperativeInfo
 from tasks.quoting import quoted
+from tasks.refusals import refusal_fails
 
 
 @quoted
@@ -33,6 +34,7 @@ def render_documents(
 
 @quoted
 @task(name="deliver-documents", cache_policy=NO_CACHE)
+@refusal_fails
 def deliver_documents(
     run: RunSetup,
     rendered: list[Rendered],

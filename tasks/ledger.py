@@ -15,10 +15,12 @@ from services import ledger
 from services.ledger import LedgerState
 from services.summary import Namer
 from tasks.quoting import quoted
+from tasks.refusals import refusal_fails
 
 
 @quoted
 @task(name="read-ledger", cache_policy=NO_CACHE)
+@refusal_fails
 def read_ledger(store: LedgerStore, outbox: Outbox) -> LedgerState:
     """The ledger as the run starts (``services.ledger.ledger_state``)."""
     return ledger.ledger_state(store, outbox)
@@ -26,6 +28,7 @@ def read_ledger(store: LedgerStore, outbox: Outbox) -> LedgerState:
 
 @quoted
 @task(name="claim-documents", cache_policy=NO_CACHE)
+@refusal_fails
 def claim_documents(
     store: LedgerStore,
     documents: list[Document],

@@ -16,10 +16,12 @@ from integrations.ledger import LedgerStore
 from services import monthly
 from settings.config import CooperativeInfo
 from tasks.quoting import quoted
+from tasks.refusals import refusal_fails
 
 
 @quoted
 @task(name="compile-monthly-report", cache_policy=NO_CACHE)
+@refusal_fails
 def compile_monthly_report(
     store: LedgerStore, month: date, alerts: list[Alert], coop: Cooperative
 ) -> dict[str, Any]:

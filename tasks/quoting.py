@@ -5,7 +5,8 @@ on, visiting every item of every list, dict and dataclass inside: for a cooperat
 members that took 11 s per task call, and it grows with the records (``bench/README.md``). Our
 tasks are never handed futures or states, so ``quoted`` passes every argument ``quote``d:
 Prefect gives it to the task as it is, without looking inside. It also tells whoever watches
-the run (``services.progress``) which step the run is at.
+the run (``services.progress``) which step the run is at. A task that ended ``Failed``
+(``tasks.refusals``) comes back as its state: the call raises the state's exception.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from functools import update_wrapper
 from typing import Any, Generic, ParamSpec, TypeVar
 
-from prefect import Task
+from prefect import State, Task
 from prefect.utilities.annotations import quote
 
 from services import progress
@@ -33,7 +34,10 @@ class QuotedTask(Generic[P, R]):
         quoted_args: Any = [quote(value) for value in args]
         quoted_kwargs: Any = {name: quote(value) for name, value in kwargs.items()}
         progress.step(self.task.name)
-        return self.task(*quoted_args, **quoted_kwargs)
+        result = self.task(*quoted_args, **quoted_kwargs)
+        if isinstance(result, State):  # a task that ended Failed (``tasks.refusals``)
+            return result.result()  # type: ignore[no-any-return]  # raises its exception
+        return result
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.task, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from prefect import task
@@ -9,7 +10,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from integrations.ledger import LedgerRow
-from services.report import documents_table, report_markdown, write_summary
+from services.report import documents_table, refusal_markdown, report_markdown, write_summary
 from services.summary import RunSummary
 from tasks.quoting import quoted
 
@@ -37,3 +38,15 @@ def publish_report(
         description=f"Documents émis le {summary.as_of.isoformat()}",
     )
     return path
+
+
+@task(name="publish-refusal", cache_policy=NO_CACHE)
+def publish_refusal(
+    as_of: date, source: str, sentence: str, claimed: tuple[str, ...], run_kind: str = "daily"
+) -> None:
+    """The run's report when Airtable or Notion refused it: the sentence, what it had claimed."""
+    create_markdown_artifact(
+        key=f"{run_kind}-report",
+        markdown=refusal_markdown(as_of, source, sentence, claimed),
+        description=f"Exécution du {as_of.isoformat()} interrompue : {sentence}",
+    )

@@ -18,7 +18,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.background import BackgroundTask
 
-from cae.webhooks.airtable_registration import UnknownTable, mac_key, table_ids
+from cae.webhooks.airtable_registration import UnknownTable, mac_key, table_ids, webhook_context
 from cae.webhooks.http import (
     BodyLimits,
     Rejected,
@@ -31,6 +31,7 @@ from cae.webhooks.http import (
 from cae.webhooks.launcher import MEMBER, MISSION, Launcher
 from cae.webhooks.stores import CursorStore
 from integrations.airtable import AirtableClient, AirtableSettings
+from integrations.refusals import SourceRefused, refused
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +97,9 @@ class AirtableChanges:
                 self._queued = False
                 self._running = True
             try:
-                self._drain()
-            except UnknownTable as error:
+                with refused(webhook_context(self.client)):
+                    self._drain()
+            except (UnknownTable, SourceRefused) as error:
                 logger.error("Lecture des changements Airtable impossible : %s", error)
             except Exception as error:
                 logger.error(

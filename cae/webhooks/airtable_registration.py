@@ -30,6 +30,7 @@ from typing import Any, NamedTuple
 
 from cae.webhooks.stores import write_private_file
 from integrations.airtable import AirtableClient
+from integrations.refusals import Context, refused
 
 
 class UnknownTable(ValueError):
@@ -112,25 +113,32 @@ def create_webhook(
     its MAC secret and its expiration."""
     if not tables:
         raise ValueError("Indiquez au moins une table à surveiller.")
-    ids = table_ids(client, tables)
-    schema = client.base.schema()
-    watched = [
-        found.id
-        for table, labels in (fields or {}).items()
-        for found in schema.table(table).fields
-        if found.name in labels
-    ]
-    created = client.base.add_webhook(
-        notification_url, webhook_specification([ids[name] for name in tables], watched)
-    )
+    with refused(webhook_context(client)):
+        ids = table_ids(client, tables)
+        schema = client.base.schema()
+        watched = [
+            found.id
+            for table, labels in (fields or {}).items()
+            for found in schema.table(table).fields
+            if found.name in labels
+        ]
+        created = client.base.add_webhook(
+            notification_url, webhook_specification([ids[name] for name in tables], watched)
+        )
     return CreatedWebhook(created.id, created.mac_secret_base64, created.expiration_time)
 
 
 def refresh_webhook(client: AirtableClient, webhook_id: str) -> datetime | None:
     """Push the webhook's expiration 7 days back; return the new expiration."""
-    response = client.api.post(client.base.urls.webhooks / webhook_id / "refresh")
+    with refused(webhook_context(client)):
+        response = client.api.post(client.base.urls.webhooks / webhook_id / "refresh")
     value = response.get("expirationTime") if isinstance(response, dict) else None
     return datetime.fromisoformat(value) if value else None
+
+
+def webhook_context(client: AirtableClient) -> Context:
+    """What a refusal of the webhook's requests names: the base, and the scopes they need."""
+    return Context("airtable", "webhook", base=client.settings.base_id)
 
 
 def _is_path(name: str | os.PathLike[str]) -> bool:

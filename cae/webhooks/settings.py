@@ -23,7 +23,7 @@ from cae.webhooks.airtable_registration import load_webhook_secret
 from cae.webhooks.http import DEFAULT_BODY_TIMEOUT_SECONDS, DEFAULT_MAX_BODY_BYTES, BodyLimits
 from cae.webhooks.notion import NotionWebhookConfig
 from cae.webhooks.stores import CursorStore, FileCursorStore, FileTokenStore
-from services.run_setup import airtable_settings
+from integrations.remote import airtable_settings
 from settings.config import Config
 
 

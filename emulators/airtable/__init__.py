@@ -28,7 +28,8 @@ What it serves, as Airtable does where this project relies on it:
 Errors (status, body), as the real API answers or, where marked (?), as best known:
 
 - no or wrong token: 401 ``{"error": {"type": "AUTHENTICATION_REQUIRED", "message": ...}}``
-- unknown base or table: 403 ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND``
+- unknown base or table: 403 ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND``; the same for an
+  operation whose scope the token lacks (``scopes=``) (?)
 - undefined route, malformed record id, unknown webhook: 404 ``{"error": "NOT_FOUND"}``
 - missing record on a single-record route: 404 ``MODEL_ID_NOT_FOUND`` (?)
 - update of a missing record, link to a missing record: 422 ``ROW_DOES_NOT_EXIST``
@@ -46,6 +47,7 @@ Errors (status, body), as the real API answers or, where marked (?), as best kno
 - rate limit: 429 ``{"errors": [{"error": "RATE_LIMIT_REACHED", "message": ...}]}``
 - URL over 16,000 characters: 414 ``URL_TOO_LONG`` (?); unparsable JSON: 400
   ``INVALID_REQUEST_BODY`` (?)
+- a body over ``max_body_bytes``: 413 ``REQUEST_TOO_LARGE`` (?)
 
 The package: ``emulator`` (the class, its test hooks and lookups) built from one mixin per part of
 the API: ``http`` (request handling, rate limit), ``reads`` and ``writes`` (records), ``cells``

@@ -13,6 +13,7 @@ from emulators.airtable.errors import FAULT_BODIES, _unknown_field
 from emulators.airtable.http import RequestHandling
 from emulators.airtable.meta import Meta
 from emulators.airtable.model import (
+    SCOPES,
     ApiRequest,
     _Base,
     _Effects,
@@ -49,6 +50,9 @@ class AirtableEmulator(
         rate_limit: requests allowed per base in any one-second window; ``None`` lifts it.
         penalty_seconds: how long a base answers 429 to everything after a rate-limit 429.
         seed: makes the generated ids reproducible.
+        scopes: the token's scopes (default: all five); an operation whose scope it lacks gets
+            403 ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND``, and whoami lists them.
+        max_body_bytes: the largest request body accepted; a larger one gets 413.
 
     ``url`` is the endpoint to give pyairtable: ``Api(token, endpoint_url=at.url)``.
     """
@@ -64,9 +68,13 @@ class AirtableEmulator(
         penalty_seconds: float = 30.0,
         base_name: str | None = None,
         seed: int | None = None,
+        scopes: tuple[str, ...] = SCOPES,
+        max_body_bytes: int | None = None,
     ) -> None:
         super().__init__()
         self.token = token
+        self.scopes = scopes
+        self.max_body_bytes = max_body_bytes
         self.base_id = base_id
         self.rate_limit = rate_limit
         self.penalty_seconds = penalty_seconds

@@ -10,7 +10,14 @@ from typing import Any
 from urllib.parse import unquote
 
 from emulators.airtable.errors import RATE_LIMITED_BODY, ApiError, _error, _no_model, _not_found
-from emulators.airtable.model import API_USER, MAX_URL_LENGTH, SCOPES, ApiRequest, _Base, _Route
+from emulators.airtable.model import (
+    API_USER,
+    MAX_URL_LENGTH,
+    OPERATION_SCOPES,
+    ApiRequest,
+    _Base,
+    _Route,
+)
 from emulators.airtable.params import _route, _sent_records
 from emulators.loopback import Call, Outcome
 
@@ -44,6 +51,8 @@ class RequestHandling:
                 raise _error(414, "URL_TOO_LONG", "The URL exceeds 16,000 characters")
             if call.body_error:
                 raise _error(400, "INVALID_REQUEST_BODY", "Could not parse request body")
+            if int(call.headers.get("Content-Length") or 0) > (self.max_body_bytes or 1 << 62):
+                raise _error(413, "REQUEST_TOO_LARGE", "The request body is too large")
             status, payload = self._dispatch(route, call.headers, call.query, call.body)
         except ApiError as error:
             status, payload = error.status, error.body
@@ -74,7 +83,9 @@ class RequestHandling:
         if headers.get("Authorization") != f"Bearer {self.token}":
             raise _error(401, "AUTHENTICATION_REQUIRED", "Authentication required")
         if route.operation == "whoami":
-            return 200, {"id": API_USER["id"], "scopes": list(SCOPES)}
+            return 200, {"id": API_USER["id"], "scopes": list(self.scopes)}
+        if OPERATION_SCOPES.get(route.operation, "webhook:manage") not in self.scopes:
+            raise _no_model()
         if route.operation == "bases":
             return 200, {
                 "bases": [

@@ -86,6 +86,18 @@ SCOPES = (
     "schema.bases:write",
     "webhook:manage",
 )
+#: The scope each operation needs from a personal access token; a token without it gets 403
+#: (``scopes=`` narrows a token). Anything not listed needs ``webhook:manage``.
+OPERATION_SCOPES = {
+    **dict.fromkeys(("list", "get"), "data.records:read"),
+    **dict.fromkeys(
+        ("create", "update", "upsert", "replace", "delete", "update_one", "replace_one"),
+        "data.records:write",
+    ),
+    "delete_one": "data.records:write",
+    **dict.fromkeys(("bases", "schema"), "schema.bases:read"),
+    **dict.fromkeys(("create_table", "create_field"), "schema.bases:write"),
+}
 STAFF_USER = {
     "id": "usrEmulatorStaff1",
     "email": "staff@example.invalid",

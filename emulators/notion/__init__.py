@@ -37,7 +37,8 @@ database holds data sources and pages live in a data source):
   Rich text content ≤ 2,000 characters, arrays (rich text, relations) ≤ 100 items a request.
 - test hooks: fault injection (status, slow answer, dropped connection), a log of every request
   with counting helpers, direct state helpers that bypass the limit and the log, a clock that
-  can be moved forward, and webhook deliveries (verification token, signed events).
+  can be moved forward, webhook deliveries (verification token, signed events), and
+  ``unshare`` (a database the integration no longer reaches: 404 for it and all it holds).
 
 Timestamps (``created_time``, ``last_edited_time``) are rounded down to the minute, as Notion
 sends them, and timestamp filters see the rounded value.
@@ -48,6 +49,8 @@ they are checked; (?) marks a message or choice that is a best guess:
 - no ``Notion-Version`` header: 400 ``missing_version``; a version other than 2025-09-03: 400
   ``validation_error`` (?)
 - no or wrong bearer token: 401 ``unauthorized`` "API token is invalid."
+- a request the integration's ``capabilities`` do not allow (insert to create, update to
+  change): 403 ``restricted_resource`` "Insufficient permissions for this endpoint."
 - bucket empty: 429 ``rate_limited`` with ``Retry-After: <seconds>``
 - undefined route or method (including the pre-2025 ``POST /v1/databases/{id}/query``): 400
   ``invalid_request_url``

@@ -16,6 +16,7 @@ from emulators.notion.errors import _gateway_page, _not_found, _retry_after_head
 from emulators.notion.helpers import _body_id, _canonical_id, _path_id, _text
 from emulators.notion.http import RequestHandling
 from emulators.notion.model import (
+    CAPABILITIES,
     FAULT_CODES,
     FAULT_MESSAGES,
     PROPERTY_ID_CHARS,
@@ -54,6 +55,11 @@ class NotionEmulator(
         retry_after: the ``Retry-After`` seconds sent with a 429 (an integer is what Notion
             sends and what notion-client understands; it ignores fractions).
         seed: makes the generated ids reproducible.
+        capabilities: what the integration may do, of ``CAPABILITIES`` (default: all); a
+            request needing another gets 403 ``restricted_resource``.
+
+    ``unshared`` holds the ids of databases not shared with the integration (``unshare``):
+    Notion answers 404 ``object_not_found`` for them, their data sources and their pages.
 
     ``url`` is the root to give notion-client: ``Client(auth=token, base_url=n.url)``.
     """
@@ -68,9 +74,12 @@ class NotionEmulator(
         burst: int = 3,
         retry_after: float = 1,
         seed: int | None = None,
+        capabilities: tuple[str, ...] = CAPABILITIES,
     ) -> None:
         super().__init__()
         self.token = token
+        self.capabilities = capabilities
+        self.unshared: set[str] = set()
         self.rate = rate
         self.burst = burst
         self.retry_after = retry_after
@@ -179,6 +188,13 @@ class NotionEmulator(
                 for p in self._pages.values()
                 if p.data_source_id == source.id and (include_trash or not p.in_trash)
             ]
+
+    def unshare(self, database_id: str) -> None:
+        """Take a database out of the integration's reach, as removing its connection in
+        Notion does: the API answers 404 ``object_not_found`` for it, its data sources and
+        their pages."""
+        with self._lock:
+            self.unshared.add(self._database(database_id).id)
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock forward (timestamps only; the rate limit keeps real
@@ -292,14 +308,15 @@ class NotionEmulator(
     def _page_or_404(self, raw: Any) -> _Page:
         page_id = _path_id(raw, "page_id") if isinstance(raw, str) else _body_id(raw, "id")
         page = self._pages.get(page_id)
-        if page is None:
+        source = self._data_sources.get(page.data_source_id or "") if page else None
+        if page is None or (source is not None and source.database_id in self.unshared):
             raise _not_found("page", page_id)
         return page
 
     def _database_or_404(self, raw: Any) -> _Database:
         database_id = _path_id(raw, "database_id")
         database = self._databases.get(database_id)
-        if database is None:
+        if database is None or database_id in self.unshared:
             hint = ""
             if database_id in self._data_sources:
                 hint = " (this ID is a data source: the database is its parent.database_id)"
@@ -309,7 +326,7 @@ class NotionEmulator(
     def _data_source_or_404(self, raw: Any) -> _DataSource:
         source_id = _path_id(raw, "data_source_id")
         source = self._data_sources.get(source_id)
-        if source is None:
+        if source is None or source.database_id in self.unshared:
             hint = ""
             if source_id in self._databases:
                 hint = (

@@ -11,7 +11,14 @@ from urllib.parse import unquote
 from emulators.loopback import Call, Outcome
 from emulators.notion.errors import ApiError, _retry_after_header, _validation
 from emulators.notion.helpers import _canonical_id, _route
-from emulators.notion.model import API_VERSION, FAULT_MESSAGES, NotionRequest, _DataSource, _Route
+from emulators.notion.model import (
+    API_VERSION,
+    CAPABILITY_NEEDED,
+    FAULT_MESSAGES,
+    NotionRequest,
+    _DataSource,
+    _Route,
+)
 
 
 class RequestHandling:
@@ -84,6 +91,9 @@ class RequestHandling:
             raise ApiError(400, "invalid_request_url", "Invalid request URL.")
         if body_error:
             raise ApiError(400, "invalid_json", "Error parsing JSON body.")
+        needed = CAPABILITY_NEEDED.get(route.operation.split("_")[0], "read")
+        if needed not in self.capabilities:
+            raise ApiError(403, "restricted_resource", FAULT_MESSAGES["restricted_resource"])
         handler: Callable[[_Route, dict[str, list[str]], Any], tuple[int, Any]]
         handler = getattr(self, f"_op_{route.operation}")
         return handler(route, query, body)

@@ -123,6 +123,10 @@ FAULT_MESSAGES = {
 }
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 HEX_ID = re.compile(r"^[0-9a-fA-F]{32}$")
+#: An integration's capabilities (Notion: read, insert and update content), and the one each
+#: kind of request needs.
+CAPABILITIES = ("read", "insert", "update")
+CAPABILITY_NEEDED = {"create": "insert", "update": "update"}
 
 
 @dataclass

@@ -25,6 +25,7 @@ from tests.support.airtable_example import (
     TOKEN,
     build_example_base,
     environment,
+    example_base,
 )
 from tests.support.example_runs import RUN_1, RUN_2, assert_matches, ledger_rows
 
@@ -60,13 +61,7 @@ def sizes(emulator: AirtableEmulator) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def airtable_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = tmp_path_factory.mktemp("airtable") / "out"
-    with (
-        AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator,
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        for name, value in environment(emulator).items():
-            patch.setenv(name, value)
-        build_example_base(emulator)
+    with example_base() as emulator:
         runs: dict = {"emulator": emulator}
 
         before = sizes(emulator)

@@ -22,6 +22,7 @@ from integrations.notion_init import init_workspace
 from integrations.notion_ledger import NotionLedger
 from integrations.notion_properties import cell_value
 from integrations.notion_source import NotionSource
+from integrations.refusals import SourceRefused
 from settings.config import Config
 from settings.schema import FieldSpec, FieldType
 
@@ -108,15 +109,16 @@ def test_values_are_read_by_the_rules_of_a_csv_cell(spec, prop, expected):
     assert cell_value(spec, prop) == expected
 
 
-def test_tables_without_a_database_are_missing_and_a_required_one_is_an_error(emulator):
+def test_tables_without_a_database_are_missing_and_a_required_one_not_shared_is_refused(
+    emulator,
+):
     ids = empty_workspace(emulator)
     ids = {section: {k: v for k, v in t.items() if k != "invoices"} for section, t in ids.items()}
-    ids["databases"]["members"] = ids["data_sources"]["members"] = "0" * 32  # not shared
     tables = NotionSource(client_for(emulator, **ids)).read(SCHEMA)
-    assert "invoices" in tables.missing_tables
-    (error,) = tables.errors
-    assert (error.table, error.record, error.field) == ("Membres", None, None)
-    assert "partagez-la avec l'intégration" in error.message
+    assert "invoices" in tables.missing_tables and tables.errors == []
+    ids["databases"]["members"] = ids["data_sources"]["members"] = "0" * 32  # not shared
+    with pytest.raises(SourceRefused, match=r"partagez-la avec l'intégration .*object_not_found"):
+        NotionSource(client_for(emulator, **ids)).read(SCHEMA)
 
 
 def test_a_required_property_missing_from_the_database_leaves_the_table_out(emulator):

@@ -6,7 +6,11 @@ what a run needs to reach the emulator.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+
+import pytest
 
 from emulators.airtable import AirtableEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
@@ -47,3 +51,16 @@ def build_example_base(emulator: AirtableEmulator, base: str = BASE) -> None:
     )
     emulator.rate_limit = limit
     emulator.reset_counts()
+
+
+@contextmanager
+def example_base() -> Iterator[AirtableEmulator]:
+    """The emulator holding the example base, the environment pointing a run at it."""
+    with (
+        AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        for name, value in environment(emulator).items():
+            patch.setenv(name, value)
+        build_example_base(emulator)
+        yield emulator
