@@ -59,6 +59,6 @@ run needs).
 
 from emulators.airtable.emulator import AirtableEmulator
 from emulators.airtable.errors import ApiError
-from emulators.airtable.model import ApiRequest
+from emulators.airtable.model import OPERATION_SCOPES, SCOPES, ApiRequest
 
-__all__ = ["AirtableEmulator", "ApiError", "ApiRequest"]
+__all__ = ["OPERATION_SCOPES", "SCOPES", "AirtableEmulator", "ApiError", "ApiRequest"]

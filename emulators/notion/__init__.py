@@ -96,10 +96,17 @@ parameters, routes).
 
 from emulators.notion.emulator import NotionEmulator
 from emulators.notion.errors import ApiError
-from emulators.notion.model import API_VERSION, ERROR_CODES, INLINE_RELATION_LIMIT, NotionRequest
+from emulators.notion.model import (
+    API_VERSION,
+    CAPABILITIES,
+    ERROR_CODES,
+    INLINE_RELATION_LIMIT,
+    NotionRequest,
+)
 
 __all__ = [
     "API_VERSION",
+    "CAPABILITIES",
     "ERROR_CODES",
     "INLINE_RELATION_LIMIT",
     "ApiError",
