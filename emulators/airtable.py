@@ -28,7 +28,8 @@ What it serves, as Airtable does where this project relies on it:
 Errors (status, body), as the real API answers or, where marked (?), as best known:
 
 - no or wrong token: 401 ``{"error": {"type": "AUTHENTICATION_REQUIRED", "message": ...}}``
-- unknown base or table: 403 ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND``
+- unknown base or table: 403 ``INVALID_PERMISSIONS_OR_MODEL_NOT_FOUND``; the same for an
+  operation whose scope the token lacks (``scopes=``) (?)
 - undefined route, malformed record id, unknown webhook: 404 ``{"error": "NOT_FOUND"}``
 - missing record on a single-record route: 404 ``MODEL_ID_NOT_FOUND`` (?)
 - update of a missing record, link to a missing record: 422 ``ROW_DOES_NOT_EXIST``
@@ -152,6 +153,17 @@ SCOPES = (
     "schema.bases:write",
     "webhook:manage",
 )
+#: The scope each operation needs; a token without it gets 403 (``scopes=`` narrows a token).
+OPERATION_SCOPES = {
+    **dict.fromkeys(("list", "get"), "data.records:read"),
+    **dict.fromkeys(
+        ("create", "update", "upsert", "replace", "delete", "update_one", "replace_one"),
+        "data.records:write",
+    ),
+    "delete_one": "data.records:write",
+    **dict.fromkeys(("bases", "schema"), "schema.bases:read"),
+    **dict.fromkeys(("create_table", "create_field"), "schema.bases:write"),
+}
 STAFF_USER = {
     "id": "usrEmulatorStaff1",
     "email": "staff@example.invalid",
@@ -551,6 +563,8 @@ class AirtableEmulator(LoopbackEmulator[ApiRequest]):
 
     Args:
         token: the one personal access token it accepts.
+        scopes: the token's scopes (default: all five); an operation whose scope it lacks gets
+            403, and whoami lists them.
         base_id: the first base (more with ``add_base``).
         rate_limit: requests allowed per base in any one-second window; ``None`` lifts it.
         penalty_seconds: how long a base answers 429 to everything after a rate-limit 429.
@@ -570,9 +584,11 @@ class AirtableEmulator(LoopbackEmulator[ApiRequest]):
         penalty_seconds: float = 30.0,
         base_name: str | None = None,
         seed: int | None = None,
+        scopes: tuple[str, ...] = SCOPES,
     ) -> None:
         super().__init__()
         self.token = token
+        self.scopes = scopes
         self.base_id = base_id
         self.rate_limit = rate_limit
         self.penalty_seconds = penalty_seconds
@@ -885,7 +901,10 @@ class AirtableEmulator(LoopbackEmulator[ApiRequest]):
         if headers.get("Authorization") != f"Bearer {self.token}":
             raise _error(401, "AUTHENTICATION_REQUIRED", "Authentication required")
         if route.operation == "whoami":
-            return 200, {"id": API_USER["id"], "scopes": list(SCOPES)}
+            return 200, {"id": API_USER["id"], "scopes": list(self.scopes)}
+        needed = OPERATION_SCOPES.get(route.operation, "webhook:manage")
+        if needed not in self.scopes:
+            raise _no_model()
         if route.operation == "bases":
             return 200, {
                 "bases": [

@@ -37,7 +37,8 @@ database holds data sources and pages live in a data source):
   Rich text content ≤ 2,000 characters, arrays (rich text, relations) ≤ 100 items a request.
 - test hooks: fault injection (status, slow answer, dropped connection), a log of every request
   with counting helpers, direct state helpers that bypass the limit and the log, a clock that
-  can be moved forward, and webhook deliveries (verification token, signed events).
+  can be moved forward, webhook deliveries (verification token, signed events), and
+  ``unshare`` (a database the integration no longer reaches: 404 for it and all it holds).
 
 Timestamps (``created_time``, ``last_edited_time``) are rounded down to the minute, as Notion
 sends them, and timestamp filters see the rounded value.
@@ -648,6 +649,9 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
         self._databases: dict[str, _Database] = {}
         self._data_sources: dict[str, _DataSource] = {}
         self._deliveries: list[dict[str, Any]] = []
+        #: Databases not shared with the integration (``unshare``): 404 for them, their data
+        #: sources and their pages.
+        self._unshared: set[str] = set()
 
     # -- direct state helpers (no log, no limit) -------------------------------------------
 
@@ -744,6 +748,13 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
                 for p in self._pages.values()
                 if p.data_source_id == source.id and (include_trash or not p.in_trash)
             ]
+
+    def unshare(self, database_id: str) -> None:
+        """Take a database out of the integration's reach, as removing its connection in
+        Notion does: the API answers 404 ``object_not_found`` for it, its data sources and
+        their pages."""
+        with self._lock:
+            self._unshared.add(self._database(database_id).id)
 
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock forward (timestamps only; the rate limit keeps real
@@ -2078,14 +2089,15 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
     def _page_or_404(self, raw: Any) -> _Page:
         page_id = _path_id(raw, "page_id") if isinstance(raw, str) else _body_id(raw, "id")
         page = self._pages.get(page_id)
-        if page is None:
+        source = self._data_sources.get(page.data_source_id or "") if page else None
+        if page is None or (source is not None and source.database_id in self._unshared):
             raise _not_found("page", page_id)
         return page
 
     def _database_or_404(self, raw: Any) -> _Database:
         database_id = _path_id(raw, "database_id")
         database = self._databases.get(database_id)
-        if database is None:
+        if database is None or database_id in self._unshared:
             hint = ""
             if database_id in self._data_sources:
                 hint = " (this ID is a data source: the database is its parent.database_id)"
@@ -2095,7 +2107,7 @@ class NotionEmulator(LoopbackEmulator[NotionRequest]):
     def _data_source_or_404(self, raw: Any) -> _DataSource:
         source_id = _path_id(raw, "data_source_id")
         source = self._data_sources.get(source_id)
-        if source is None:
+        if source is None or source.database_id in self._unshared:
             hint = ""
             if source_id in self._databases:
                 hint = (
