@@ -4,8 +4,10 @@
 Prefect flow run. Exit status 0 when the run completed, data
 errors included; non-zero only when the run itself could not complete.
 
-The commands that need Prefect (``run``, ``unlock``, ``serve``) import the flows when they run:
-Prefect takes seconds to import, which ``cae ledger`` does not pay, and it reads its settings
+``cae check`` (``cae/check_cli.py``) checks the same settings without running anything.
+
+The commands that need Prefect (``run``, ``unlock``, ``serve``, ``check``) import it when they
+run: Prefect takes seconds to import, which ``cae ledger`` does not pay, and it reads its settings
 when imported, after ``PREFECT_SERVER_ANALYTICS_ENABLED`` is set. There is no import cycle to
 avoid: ``lint-imports`` checks that nothing below imports ``cae``.
 """
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from cae import ledger_cli
+from cae import check_cli, ledger_cli
 from cae.webhooks.airtable_registration import (
     create_webhook,
     load_webhook_secret,
@@ -68,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--smtp-block",
         help="bloc Prefect EmailServerCredentials (défaut : CAE_SMTP_BLOCK, puis CAE_SMTP_HOST…)",
     )
+    check_cli.add_command(commands)
     ledger_cli.add_commands(commands)
     airtable = commands.add_parser("airtable", help="préparer une base Airtable")
     airtable_verbs = airtable.add_subparsers(dest="verb", required=True)
@@ -252,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return run(args)
+    if args.command == "check":
+        return check_cli.run(args)
     if args.command == "ledger":
         return ledger_cli.run(args)
     if args.command == "airtable" and args.verb == "init":
