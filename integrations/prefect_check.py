@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from integrations.checks import Findings
 
@@ -16,7 +17,8 @@ DEPLOYMENTS = ("daily/daily", "monthly-report/monthly", "targeted/targeted")
 def check_prefect(api_url: str) -> Findings:
     """The server at ``api_url`` (the ``PREFECT_API_URL`` in force) and its deployments."""
     findings = Findings()
-    with get_client(sync_client=True) as client:
+    # The URL given wins over whatever Prefect read when it was imported.
+    with temporary_settings({PREFECT_API_URL: api_url}), get_client(sync_client=True) as client:
         failure = client.api_healthcheck()
         if failure is not None:
             findings.problems.append(
