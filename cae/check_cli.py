@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 
 from cae.webhooks.airtable_registration import load_webhook_secret
 from integrations.checks import Findings
@@ -62,4 +61,3 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"Prêt pour cae run --source {args.source} : {' ; '.join(findings.ready)}.")
     return 0
-

@@ -107,6 +107,6 @@ def _check_mail(smtp_block: str | None, env: Mapping[str, str]) -> Findings:
         findings.problems.append(f"Impossible de lire {what} : {error}.")
         return findings
     if credentials is None:
-        findings.ready.append("pas de serveur SMTP : les courriels restent dans le dossier de sortie")
+        findings.ready.append("pas de SMTP : les courriels restent dans le dossier de sortie")
         return findings
     return check_smtp(credentials)
