@@ -275,3 +275,21 @@ def test_a_prefect_server_that_does_not_answer_is_named_once(capsys, monkeypatch
     assert status == 1
     assert len(problems) == 1
     assert "Le serveur Prefect" in problems[0] and "ne répond pas" in problems[0]
+
+
+def test_a_wrong_notion_token_is_named_once(capsys, notion, monkeypatch):
+    monkeypatch.setenv("NOTION_TOKEN", "secret_NOTTHEONE")
+    status, problems, _ = check(capsys, "--source", "notion", "--data", str(notion.config.parent))
+    assert status == 1
+    assert len(problems) == 1
+    assert "Notion refuse le jeton" in problems[0]
+
+
+def test_a_notion_property_of_the_wrong_type_is_named_once(capsys, notion):
+    source = notion.report.data_sources["missions"]
+    notion.emulator.add_properties(source, {"Date de livraison": {"name": "Livrée le"}})
+    notion.emulator.add_properties(source, {"Date de livraison": {"checkbox": {}}})
+    status, problems, _ = check(capsys, "--source", "notion", "--data", str(notion.config.parent))
+    assert status == 1
+    assert len(problems) == 1
+    assert "« Date de livraison »" in problems[0] and "type checkbox" in problems[0]
