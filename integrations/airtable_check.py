@@ -63,11 +63,25 @@ WORDS = Vocabulary(
     },
     select_types=frozenset({"singleSelect"}),
     link_types=_LINKS,
+    names={
+        "singleLineText": "Texte sur une ligne",
+        "multilineText": "Texte long",
+        "email": "E-mail",
+        "singleSelect": "Sélection unique",
+        "multipleSelects": "Sélection multiple",
+        "date": "Date",
+        "dateTime": "Date et heure",
+        "checkbox": "Case à cocher",
+        "multipleRecordLinks": "Lien vers un autre enregistrement",
+        "currency": "Devise",
+        "number": "Nombre",
+        "percent": "Pourcentage",
+    },
 )
 _AMOUNTS = frozenset({"number", "currency", "percent"})
 _TOKEN_HINT = (
-    "vérifiez AIRTABLE_TOKEN (ou le bloc Secret nommé dans CAE_AIRTABLE_TOKEN_BLOCK) : un "
-    "jeton personnel « pat… » en cours de validité"
+    "vérifiez AIRTABLE_TOKEN (ou le bloc Secret nommé dans CAE_AIRTABLE_TOKEN_BLOCK), qui doit "
+    "être un jeton personnel « pat… » en cours de validité"
 )
 
 
@@ -193,8 +207,8 @@ def _check_ledger(findings: Findings, schema: Schema, tables: list[dict[str, Any
                 )
             elif found.type != kind and not {found.type, kind} <= _AMOUNTS:
                 findings.problems.append(
-                    f"Le champ « {label} » de {where} est de type {found.type} : la tournée y "
-                    f"écrit un {kind} ; changez son type."
+                    f"Le champ « {label} » de {where} est de type {WORDS.kind(found.type)} : la "
+                    f"tournée y écrit un {WORDS.kind(kind)} ; changez son type."
                 )
             elif kind == "singleSelect":
                 choices = definition["options"]["choices"]

@@ -73,11 +73,17 @@ class Vocabulary:
     select_types: frozenset[str] = frozenset()
     #: The types of a link field, whose target is checked.
     link_types: frozenset[str] = frozenset()
+    #: What the source's French interface calls each type.
+    names: Mapping[str, str] = field(default_factory=dict)
+
+    def kind(self, name: str) -> str:
+        """A type as the staff see it: « Nombre » (number)."""
+        return f"« {self.names[name]} » ({name})" if name in self.names else name
 
 
 def _add(words: Vocabulary, field_spec: FieldSpec) -> str:
     kind = words.suggest.get(field_spec.type)
-    return f"ajoutez-le (type {kind})" if kind else "ajoutez la colonne"
+    return f"ajoutez-le, de type {words.kind(kind)}," if kind else "ajoutez la colonne,"
 
 
 def mapping_hint(spec: TableSpec, field_spec: FieldSpec) -> str:
@@ -103,7 +109,7 @@ def check_fields(
         if have is None:
             findings.problems.append(
                 f"{where[0].upper()}{where[1:]} n'a pas de champ « {f.label} », où les règles "
-                f"lisent {READS[f.type]} : {_add(words, f)}, ou nommez le bon champ dans "
+                f"lisent {READS[f.type]} : {_add(words, f)} ou nommez le bon champ dans "
                 f"cae.toml : {mapping_hint(spec, f)}."
             )
             continue
@@ -111,8 +117,9 @@ def check_fields(
             continue
         if have.type not in words.accepts[f.type]:
             findings.problems.append(
-                f"Le champ « {f.label} » de {where} est de type {have.type}, mais les règles y "
-                f"lisent {READS[f.type]} : donnez-lui le type {words.suggest[f.type]} (ou "
+                f"Le champ « {f.label} » de {where} est de type {words.kind(have.type)}, mais "
+                f"les règles y lisent {READS[f.type]} : donnez-lui le type "
+                f"{words.kind(words.suggest[f.type])} (ou "
                 f"nommez le bon champ dans cae.toml : {mapping_hint(spec, f)})."
             )
             continue

@@ -4,7 +4,7 @@ rules read.
 A file that is missing, not UTF-8 or without a required column stops its table in a run: each is
 a problem, in the words a run uses. A column the rules read but the file lacks leaves that field
 empty for every record without a word: a problem too. The records' own values are the run's
-business: their errors are reported by every run, record by record, and only counted here.
+business: every run reports their errors, record by record, and the check leaves them alone.
 """
 
 from __future__ import annotations
@@ -44,12 +44,6 @@ def check_folder(folder: Path, schema: Schema) -> Findings:
         findings.notes.append(
             f"Tables facultatives absentes du dossier : {', '.join(missing)} ; les règles qui "
             "en ont besoin ne tourneront pas."
-        )
-    record_errors = sum(1 for e in tables.errors if e.record is not None)
-    if record_errors:
-        findings.notes.append(
-            f"{record_errors} erreur(s) de données dans les fiches : chaque tournée les signale, "
-            "fiche par fiche, et traite le reste."
         )
     findings.ready.append(f"dossier {folder} : {len(tables.tables)} tables lisibles")
     return findings

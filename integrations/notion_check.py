@@ -53,6 +53,18 @@ WORDS = Vocabulary(
     },
     select_types=frozenset({"select", "status"}),
     link_types=_RELATION,
+    names={
+        "title": "Titre",
+        "rich_text": "Texte",
+        "number": "Nombre",
+        "select": "Sélection",
+        "multi_select": "Multi-sélection",
+        "status": "Statut",
+        "date": "Date",
+        "checkbox": "Case à cocher",
+        "email": "E-mail",
+        "relation": "Relation",
+    },
 )
 _INIT = "lancez « cae notion init » (avec les ids de cae.toml), qui ajoute ce qui manque"
 
@@ -169,6 +181,6 @@ def _check_ledger(findings: Findings, plan: DatabasePlan, have: dict[str, FoundF
             findings.problems.append(f"La propriété « {label} » manque dans {where} : {_INIT}.")
         elif found.type != kind:
             findings.problems.append(
-                f"La propriété « {label} » de {where} est de type {found.type} : la tournée y "
-                f"écrit un {kind} ; changez son type."
+                f"La propriété « {label} » de {where} est de type {WORDS.kind(found.type or '')} "
+                f": la tournée y écrit un {WORDS.kind(kind)} ; changez son type."
             )

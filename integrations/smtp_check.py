@@ -14,7 +14,7 @@ from integrations.checks import Findings
 from integrations.smtp import connect, server_address
 
 TIMEOUT = 15.0  # seconds for each step: a check must not hang on a silent server
-_SETTINGS = "CAE_SMTP_HOST, CAE_SMTP_PORT et CAE_SMTP_SECURITY (ou le bloc SMTP)"
+_SETTINGS = "CAE_SMTP_HOST, CAE_SMTP_PORT et CAE_SMTP_SECURITY, ou le bloc SMTP"
 
 
 def check_smtp(credentials: EmailServerCredentials, timeout: float = TIMEOUT) -> Findings:
@@ -28,8 +28,8 @@ def check_smtp(credentials: EmailServerCredentials, timeout: float = TIMEOUT) ->
     except (ssl.SSLError, smtplib.SMTPNotSupportedError) as error:
         findings.problems.append(
             f"Le serveur SMTP {where} n'accepte pas la sécurité {security} configurée "
-            f"({_reason(error)}) : vérifiez le port et la sécurité ({_SETTINGS}) ; en général "
-            "587 avec STARTTLS, 465 avec SSL."
+            f"({_reason(error)}) : vérifiez CAE_SMTP_PORT et CAE_SMTP_SECURITY, ou le bloc "
+            "SMTP (en général 587 avec STARTTLS, 465 avec SSL)."
         )
         return findings
     except (OSError, smtplib.SMTPException) as error:

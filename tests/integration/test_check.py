@@ -137,8 +137,8 @@ def test_a_missing_field_is_named_once(capsys, airtable):
     assert status == 1
     assert problems == [
         "✗ La table Airtable « Missions » n'a pas de champ « CA HT », où les règles lisent un "
-        "montant : ajoutez-le (type currency), ou nommez le bon champ dans cae.toml : "
-        '[mapping.missions] revenue = "…".'
+        "montant : ajoutez-le, de type « Devise » (currency), ou nommez le bon champ dans "
+        'cae.toml : [mapping.missions] revenue = "…".'
     ]
 
 
@@ -153,7 +153,7 @@ def test_a_field_of_the_wrong_type_is_named_once(capsys, airtable):
     assert status == 1
     assert len(problems) == 1
     assert "« Date d'adhésion »" in problems[0] and "« Membres »" in problems[0]
-    assert "type number" in problems[0] and "une date" in problems[0]
+    assert "type « Nombre » (number)" in problems[0] and "une date" in problems[0]
 
 
 def test_a_missing_ledger_table_names_airtable_init(capsys, airtable):
@@ -292,4 +292,4 @@ def test_a_notion_property_of_the_wrong_type_is_named_once(capsys, notion):
     status, problems, _ = check(capsys, "--source", "notion", "--data", str(notion.config.parent))
     assert status == 1
     assert len(problems) == 1
-    assert "« Date de livraison »" in problems[0] and "type checkbox" in problems[0]
+    assert "« Date de livraison »" in problems[0] and "« Case à cocher » (checkbox)" in problems[0]
