@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"✗ {problem}")
     for note in findings.notes:
         print(f"Note : {note}")
-    if findings.problems:
+    if not findings.ok:
         count = len(findings.problems)
         print(f"{count} problème(s) à corriger avant une exécution ; relancez ensuite cae check.")
         return 1

@@ -45,10 +45,15 @@ class Findings:
     #: Things worth knowing that do not stop a run (an optional table left out, say).
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def ok(self) -> bool:
+        """Whether a run can go: no problem found."""
+        return not self.problems
+
     def extend(self, other: Findings) -> None:
-        self.problems += other.problems
-        self.ready += other.ready
-        self.notes += other.notes
+        """Add what another check found, in order."""
+        for name in ("problems", "ready", "notes"):
+            getattr(self, name).extend(getattr(other, name))
 
 
 @dataclass(frozen=True)

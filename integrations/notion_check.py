@@ -18,7 +18,7 @@ from notion_client import APIErrorCode, APIResponseError
 
 from integrations.checks import Findings, FoundField, Vocabulary, check_fields
 from integrations.notion import MISSING, NotionClient
-from integrations.notion_init import DatabasePlan, plans
+from integrations.notion_init import PROPERTY_TYPES, DatabasePlan, plans
 from integrations.notion_ledger import TABLE_KEYS as LEDGER_KEYS
 from settings.schema import FieldType, Schema
 
@@ -39,18 +39,7 @@ WORDS = Vocabulary(
         FieldType.CURRENCY: _COMPUTED | {"number", "rich_text"},
         FieldType.NUMBER: _COMPUTED | {"number", "rich_text"},
     },
-    suggest={
-        FieldType.TEXT: "rich_text",
-        FieldType.LONG_TEXT: "rich_text",
-        FieldType.EMAIL: "email",
-        FieldType.SELECT: "select",
-        FieldType.DATE: "date",
-        FieldType.CHECKBOX: "checkbox",
-        FieldType.LINK: "relation",
-        FieldType.LINKS: "relation",
-        FieldType.CURRENCY: "number",
-        FieldType.NUMBER: "number",
-    },
+    suggest=PROPERTY_TYPES,
     select_types=frozenset({"select", "status"}),
     link_types=_RELATION,
     names={

@@ -231,12 +231,18 @@ def test_an_unshared_notion_database_is_named_once(capsys, notion):
 # ---- SMTP and Prefect --------------------------------------------------------------------
 
 
+def use_smtp(monkeypatch: pytest.MonkeyPatch, smtp: SmtpServer, password: str | None) -> None:
+    """The run's settings for ``smtp``, logging in as « cae » with ``password``."""
+    for name, value in smtp.environment().items():
+        monkeypatch.setenv(name, value)
+    if password is not None:
+        monkeypatch.setenv("CAE_SMTP_USERNAME", "cae")
+        monkeypatch.setenv("CAE_SMTP_PASSWORD", password)
+
+
 def test_smtp_login_accepted_and_no_mail_sent(capsys, monkeypatch):
     with SmtpServer(username="cae", password="le-bon") as smtp:
-        for name, value in smtp.environment().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("CAE_SMTP_USERNAME", "cae")
-        monkeypatch.setenv("CAE_SMTP_PASSWORD", "le-bon")
+        use_smtp(monkeypatch, smtp, "le-bon")
         status, problems, out = check(capsys)
     assert (status, problems) == (0, [])
     assert f"serveur SMTP 127.0.0.1:{smtp.port} joignable" in out
@@ -246,10 +252,7 @@ def test_smtp_login_accepted_and_no_mail_sent(capsys, monkeypatch):
 
 def test_an_smtp_server_that_refuses_the_login_is_named_once(capsys, monkeypatch):
     with SmtpServer(username="cae", password="le-bon") as smtp:
-        for name, value in smtp.environment().items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setenv("CAE_SMTP_USERNAME", "cae")
-        monkeypatch.setenv("CAE_SMTP_PASSWORD", "pas-le-bon")
+        use_smtp(monkeypatch, smtp, "pas-le-bon")
         status, problems, out = check(capsys)
     assert status == 1
     assert len(problems) == 1
@@ -260,8 +263,7 @@ def test_an_smtp_server_that_refuses_the_login_is_named_once(capsys, monkeypatch
 
 def test_starttls_that_the_server_does_not_offer_is_named_once(capsys, monkeypatch):
     with SmtpServer() as smtp:
-        for name, value in smtp.environment().items():
-            monkeypatch.setenv(name, value)
+        use_smtp(monkeypatch, smtp, None)
         monkeypatch.setenv("CAE_SMTP_SECURITY", "STARTTLS")
         status, problems, _ = check(capsys)
     assert status == 1
