@@ -156,6 +156,15 @@ def test_a_field_of_the_wrong_type_is_named_once(capsys, airtable):
     assert "type « Nombre » (number)" in problems[0] and "une date" in problems[0]
 
 
+def test_a_select_option_the_rules_do_not_know_is_named_once(capsys, airtable):
+    build_base(airtable, Config().schema)
+    airtable.insert("Missions", {"Mission": "Refonte", "Étape": "En pause"}, typecast=True)
+    status, problems, _ = check(capsys, "--source", "airtable", "--data", str(EXAMPLE_DIR))
+    assert status == 1
+    assert len(problems) == 1
+    assert "« Étape »" in problems[0] and "« En pause »" in problems[0]
+
+
 def test_a_missing_ledger_table_names_airtable_init(capsys, airtable):
     build_base(airtable, Config().schema, ledger_tables=(ledger.PAYOUTS,))
     status, problems, _ = check(capsys, "--source", "airtable", "--data", str(EXAMPLE_DIR))
