@@ -14,6 +14,7 @@ import argparse
 import os
 
 from cae.webhooks.airtable_registration import load_webhook_secret
+from integrations.airtable_check import SavedWebhook
 from integrations.checks import Findings
 
 SOURCES = ("local", "airtable", "notion")
@@ -34,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
     from services.check import check_setup  # Prefect: see cae/cli.py's docstring
 
     findings = Findings()
-    webhook_id = None
+    webhook = None
     saved = os.environ.get("CAE_AIRTABLE_WEBHOOK")
     if args.source == "airtable" and saved:
         try:
-            webhook_id = load_webhook_secret(saved).webhook_id
+            webhook = SavedWebhook(load_webhook_secret(saved).webhook_id, saved)
         except Exception as error:  # a missing block or file, an unreadable secret
             findings.problems.append(
                 f"Le secret du webhook Airtable « {saved} » (CAE_AIRTABLE_WEBHOOK) est "
@@ -46,9 +47,7 @@ def run(args: argparse.Namespace) -> int:
                 f"--save {saved}."
             )
     try:
-        findings.extend(
-            check_setup(args.source, args.data, args.config, args.smtp_block, webhook_id)
-        )
+        findings.extend(check_setup(args.source, args.data, args.config, args.smtp_block, webhook))
     except Exception as error:  # an answer no check expected: say so, never a traceback
         findings.problems.append(f"La vérification s'est interrompue : {error}")
     for problem in findings.problems:

@@ -10,7 +10,7 @@ read still proves the token reads the base, and the write scope cannot be told.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 
@@ -79,6 +79,16 @@ WORDS = Vocabulary(
     },
 )
 _AMOUNTS = frozenset({"number", "currency", "percent"})
+
+
+class SavedWebhook(NamedTuple):
+    """The webhook the receiver listens for: its id, and the block or file its secret is
+    saved in (``CAE_AIRTABLE_WEBHOOK``)."""
+
+    webhook_id: str
+    saved_as: str
+
+
 _TOKEN_HINT = (
     "vérifiez AIRTABLE_TOKEN (ou le bloc Secret nommé dans CAE_AIRTABLE_TOKEN_BLOCK), qui doit "
     "être un jeton personnel « pat… » en cours de validité"
@@ -89,8 +99,10 @@ def _status(error: requests.HTTPError) -> int | None:
     return error.response.status_code if error.response is not None else None
 
 
-def check_airtable(client: AirtableClient, schema: Schema, webhook_id: str | None) -> Findings:
-    """Everything a run on this base needs; ``webhook_id``: the saved webhook, if any."""
+def check_airtable(
+    client: AirtableClient, schema: Schema, webhook: SavedWebhook | None = None
+) -> Findings:
+    """Everything a run on this base needs, and the saved webhook if any."""
     findings = Findings()
     base_id = client.settings.base_id
     try:
@@ -107,7 +119,7 @@ def check_airtable(client: AirtableClient, schema: Schema, webhook_id: str | Non
         )
         return findings
     wanted = dict(RUN_SCOPES)
-    if webhook_id:
+    if webhook:
         wanted[WEBHOOK_SCOPE] = "prolonger le webhook"
     if isinstance(scopes, list):
         for scope, purpose in wanted.items():
@@ -137,8 +149,8 @@ def check_airtable(client: AirtableClient, schema: Schema, webhook_id: str | Non
         return findings
     _check_tables(findings, schema, tables)
     _check_ledger(findings, schema, tables)
-    if webhook_id and (not isinstance(scopes, list) or WEBHOOK_SCOPE in scopes):
-        check_webhook(findings, client, webhook_id)
+    if webhook and (not isinstance(scopes, list) or WEBHOOK_SCOPE in scopes):
+        check_webhook(findings, client, webhook)
     return findings
 
 
@@ -223,13 +235,14 @@ def _check_ledger(findings: Findings, schema: Schema, tables: list[dict[str, Any
         findings.ready.append("registre (Versements, Courriers) en place")
 
 
-def check_webhook(findings: Findings, client: AirtableClient, webhook_id: str) -> None:
+def check_webhook(findings: Findings, client: AirtableClient, webhook: SavedWebhook) -> None:
     """The saved webhook is still registered, enabled, and when it expires."""
+    webhook_id = webhook.webhook_id
     hooks = client.api.get(client.base.urls.webhooks).get("webhooks", [])
     hook = next((h for h in hooks if h.get("id") == webhook_id), None)
     fix = (
         "recréez-le : cae airtable webhook create --url https://…/webhooks/airtable "
-        "--save <le même nom>"
+        f"--save {webhook.saved_as}"
     )
     if hook is None:
         findings.problems.append(

@@ -124,8 +124,8 @@ def check_fields(
             findings.problems.append(
                 f"Le champ « {f.label} » de {where} est de type {words.kind(have.type)}, mais "
                 f"les règles y lisent {READS[f.type]} : donnez-lui le type "
-                f"{words.kind(words.suggest[f.type])} (ou "
-                f"nommez le bon champ dans cae.toml : {mapping_hint(spec, f)})."
+                f"{words.kind(words.suggest[f.type])}, ou nommez le bon champ dans cae.toml : "
+                f"{mapping_hint(spec, f)}."
             )
             continue
         expected = (link_labels or {}).get(f.link_table or "")

@@ -18,7 +18,7 @@ from pathlib import Path
 from prefect_email import EmailServerCredentials
 
 from integrations.airtable import AirtableClient, AirtableSettings
-from integrations.airtable_check import check_airtable
+from integrations.airtable_check import SavedWebhook, check_airtable
 from integrations.checks import Findings
 from integrations.local_check import check_folder
 from integrations.notion import NotionClient, NotionSettings
@@ -37,11 +37,11 @@ def check_setup(
     data: str | None,
     config_file: str | None,
     smtp_block: str | None = None,
-    webhook_id: str | None = None,
+    webhook: SavedWebhook | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Findings:
-    """What ``cae run`` with the same arguments would meet; ``webhook_id``: the Airtable
-    webhook saved for the receiver, if any."""
+    """What ``cae run`` with the same arguments would meet; ``webhook``: the Airtable webhook
+    saved for the receiver, if any."""
     environment = os.environ if env is None else env
     findings = Findings()
     if source not in SOURCES:
@@ -50,7 +50,7 @@ def check_setup(
     folder = Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
     config = _config(findings, folder, config_file)
     if config is not None:
-        findings.extend(_check_source(source, folder, config, webhook_id, environment))
+        findings.extend(_check_source(source, folder, config, webhook, environment))
     findings.extend(_check_mail(smtp_block, environment))
     api_url = environment.get("PREFECT_API_URL")
     if api_url:
@@ -76,7 +76,11 @@ def _config(findings: Findings, folder: Path, config_file: str | None) -> Config
 
 
 def _check_source(
-    source: str, folder: Path, config: Config, webhook_id: str | None, env: Mapping[str, str]
+    source: str,
+    folder: Path,
+    config: Config,
+    webhook: SavedWebhook | None,
+    env: Mapping[str, str],
 ) -> Findings:
     if source == "local":
         return check_folder(folder, config.schema)
@@ -85,7 +89,7 @@ def _check_source(
         if source == "airtable":
             base_id = config.airtable.get("base_id")
             airtable = AirtableClient(AirtableSettings.from_environment(base_id, env))
-            return check_airtable(airtable, config.schema, webhook_id)
+            return check_airtable(airtable, config.schema, webhook)
         notion = NotionClient(NotionSettings.from_environment(config.notion, env))
     except ValueError as error:  # no token, no base: the settings say which
         findings.problems.append(str(error))

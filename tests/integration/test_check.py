@@ -206,7 +206,11 @@ def test_the_saved_webhook_is_checked(capsys, airtable, monkeypatch, tmp_path):
     status, problems, _ = check(capsys, "--source", "airtable", "--data", str(EXAMPLE_DIR))
     assert status == 1
     assert len(problems) == 1
-    assert hook.webhook_id in problems[0] and "cae airtable webhook create" in problems[0]
+    assert hook.webhook_id in problems[0]
+    assert (
+        f"cae airtable webhook create --url https://…/webhooks/airtable --save {secret}"
+        in (problems[0])
+    )
 
 
 # ---- Notion ------------------------------------------------------------------------------
