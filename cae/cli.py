@@ -8,7 +8,9 @@ missing folder, a bad ``cae.toml``, a missing token: ``cae/preflight.py``) or wh
 Notion refused it before it claimed anything (a sentence says what to fix: ``cae.failures``);
 1 when the run itself could not complete.
 
-The commands that need Prefect (``run``, ``report``, ``unlock``, ``serve``) import the flows
+``cae check`` (``cae/check_cli.py``) checks the same settings without running anything.
+
+The commands that need Prefect (``run``, ``report``, ``unlock``, ``serve``, ``check``) import it
 when they run: Prefect takes seconds to import, which ``cae ledger`` and a refused command do
 not pay, and it reads its settings when imported, after ``cae/terminal.py`` set them. There is
 no import cycle to avoid: ``lint-imports`` checks that nothing below imports ``cae``.
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cae import ledger_cli, report_cli
+from cae import check_cli, ledger_cli, report_cli
 from cae.arguments import FrenchParser, add_run_options, iso_date
 from cae.failures import report_failure
 from cae.terminal import launch
@@ -55,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--mission", help="seulement ce qui concerne cette mission (son id)")
     target.add_argument("--member", help="seulement ce qui concerne ce membre (son id)")
     report_cli.add_command(commands)
+    check_cli.add_command(commands)
     ledger_cli.add_commands(commands)
     airtable = commands.add_parser("airtable", help="préparer une base Airtable")
     airtable_verbs = airtable.add_subparsers(dest="verb", required=True)
@@ -257,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
         return launch(args, run)
     if args.command == "report":
         return launch(args, report_cli.run)
+    if args.command == "check":
+        return check_cli.run(args)
     if args.command == "ledger":
         return ledger_cli.run(args)
     if args.command == "airtable" and args.verb == "init":

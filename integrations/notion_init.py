@@ -29,7 +29,8 @@ from settings.schema import FieldSpec, FieldType, Schema, TableSpec
 #: The title property of a table whose primary field is a link.
 TITLE = "Intitulé"
 
-_PROPERTY_TYPES = {
+#: The Notion property type of each field type.
+PROPERTY_TYPES = {
     FieldType.TEXT: "rich_text",
     FieldType.LONG_TEXT: "rich_text",
     FieldType.EMAIL: "email",
@@ -96,7 +97,7 @@ class DatabasePlan:
 
 def _field_schema(spec: FieldSpec) -> dict[str, Any]:
     number_format = "euro" if spec.type is FieldType.CURRENCY else "number"
-    return property_schema(_PROPERTY_TYPES[spec.type], spec.options, number_format)
+    return property_schema(PROPERTY_TYPES[spec.type], spec.options, number_format)
 
 
 def plans(schema: Schema) -> list[DatabasePlan]:
@@ -265,7 +266,7 @@ def _properties(
     """The properties of a record read from the folder, as Notion takes them."""
     title = title_label(spec)
     return {
-        f.label: property_value("title" if f.label == title else _PROPERTY_TYPES[f.type], value)
+        f.label: property_value("title" if f.label == title else PROPERTY_TYPES[f.type], value)
         for f, value in with_ids(fields, values, ids)
     }
 

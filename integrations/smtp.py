@@ -64,10 +64,24 @@ def open_server(credentials: EmailServerCredentials, timeout: float) -> smtplib.
     """``EmailServerCredentials.get_server()`` with a timeout on every step: prefect-email
     connects and logs in with none, so a server that accepts the connection and then never
     answers (or never answers a refused login) would hold the run forever."""
+    server = connect(credentials, timeout)
+    if credentials.username is not None:
+        server.login(credentials.username, credentials.password.get_secret_value())
+    return server
+
+
+def server_address(credentials: EmailServerCredentials) -> tuple[str, int]:
+    """The host and port the credentials name (the port by default of their security)."""
     host = credentials.smtp_server
     host = host.value if isinstance(host, SMTPServer) else host
+    return host, credentials.smtp_port or credentials.smtp_type.value
+
+
+def connect(credentials: EmailServerCredentials, timeout: float) -> smtplib.SMTP:
+    """A connection to the server with the configured security (SSL, STARTTLS or none), not
+    yet logged in."""
+    host, port = server_address(credentials)
     kind = credentials.smtp_type
-    port = credentials.smtp_port or kind.value
     context = (
         ssl.create_default_context()
         if credentials.verify
@@ -80,8 +94,6 @@ def open_server(credentials: EmailServerCredentials, timeout: float) -> smtplib.
         server = smtplib.SMTP(host, port, timeout=timeout)
         if kind == SMTPType.STARTTLS:
             server.starttls(context=context)
-    if credentials.username is not None:
-        server.login(credentials.username, credentials.password.get_secret_value())
     return server
 
 

@@ -49,12 +49,10 @@ class LocalWorkbook:
         A table with an error for the whole table (missing file or column, unreadable file) is
         absent from ``tables``; a missing optional table is listed in ``missing_tables``.
         """
-        if not self.folder.is_dir():
-            raise FileNotFoundError(f"Dossier de données introuvable : {self.folder}")
-        files = {_nfc(path.name): path for path in sorted(self.folder.iterdir()) if path.is_file()}
+        files = self.table_files(schema)
         result = SourceTables()
         for spec in schema.tables.values():
-            path = next((files[n] for n in _file_names(spec) if n in files), None)
+            path = files.get(spec.key)
             if path is None:
                 if spec.required:
                     result.errors.append(_missing_table(spec))
@@ -65,6 +63,18 @@ class LocalWorkbook:
             if records is not None:
                 result.tables[spec.key] = records
         return result
+
+    def table_files(self, schema: Schema) -> dict[str, Path]:
+        """The file of each table the folder holds, by table key."""
+        if not self.folder.is_dir():
+            raise FileNotFoundError(f"Dossier de données introuvable : {self.folder}")
+        files = {_nfc(path.name): path for path in sorted(self.folder.iterdir()) if path.is_file()}
+        found = {}
+        for spec in schema.tables.values():
+            path = next((files[n] for n in _file_names(spec) if n in files), None)
+            if path is not None:
+                found[spec.key] = path
+        return found
 
     def write_statuses(self, schema: Schema, statuses: dict[str, str]) -> int:
         """Write nothing: the folder is only ever read, and the run report lists the statuses
@@ -116,7 +126,7 @@ def _read_table(path: Path, spec: TableSpec, errors: list[DataError]) -> list[So
     if csv.field_size_limit() < CELL_LIMIT:
         csv.field_size_limit(CELL_LIMIT)
     rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    header = [_nfc(label.strip()) for label in next(rows, [])]
+    header = _labels(next(rows, []))
     columns: dict[str, int] = {}
     for index, label in enumerate(header):
         columns.setdefault(label, index)
@@ -137,6 +147,16 @@ def _read_table(path: Path, spec: TableSpec, errors: list[DataError]) -> list[So
             cells = {key: _cell(row, index) for key, index in indices}
             records.append(_record(spec, line, cells, errors))
     return records
+
+
+def header(path: Path) -> list[str]:
+    """The field labels a table's file holds: its header row."""
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    return _labels(next(csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text)), []))
+
+
+def _labels(row: list[str]) -> list[str]:
+    return [_nfc(label.strip()) for label in row]
 
 
 def _delimiter(text: str) -> str:

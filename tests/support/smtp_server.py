@@ -1,6 +1,7 @@
 """A real SMTP server on loopback (aiosmtpd) that records what it receives.
 
-It can refuse the message of a chosen ledger key once, require a login, and hold the n-th mail
+It can refuse the message of a chosen ledger key once, require a login (and refuse a wrong one
+with 535, as a real server does), and hold the n-th mail
 transaction until released, so a test can kill a sending process at that exact point.
 """
 
@@ -96,7 +97,9 @@ class SmtpServer:
                 ) == (username, password)
                 if ok:
                     self.recorder.logins.append((username, mechanism))
-                return AuthResult(success=ok)
+                # handled=False: aiosmtpd then answers a refusal with 535; the default (True)
+                # answers nothing, and the client waits until its timeout.
+                return AuthResult(success=ok, handled=False)
 
             kwargs = {"authenticator": authenticate, "auth_require_tls": False}
         self._controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port, **kwargs)
