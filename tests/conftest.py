@@ -9,6 +9,12 @@ import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+# Prefect sets up its logging handlers when first imported, on the ``sys.stderr`` of that
+# moment. Imported here, they write to the session's stream; imported inside a test that uses
+# ``capsys`` (a command that loads Prefect), they would keep that test's stream, closed after
+# it, and every later warning would print "--- Logging error ---" with a traceback.
+import prefect.main  # noqa: E402, F401  (``prefect.main`` sets up Prefect's logging)
+
 
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory):
