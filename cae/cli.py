@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--smtp-block",
         help="bloc Prefect EmailServerCredentials (défaut : CAE_SMTP_BLOCK, puis CAE_SMTP_HOST…)",
     )
+    run.add_argument(
+        "--preview",
+        action="store_true",
+        help="aperçu : produire dans OUT/apercu/ ce que la tournée émettrait, sans rien envoyer "
+        "ni réserver",
+    )
     ledger_cli.add_commands(commands)
     airtable = commands.add_parser("airtable", help="préparer une base Airtable")
     airtable_verbs = airtable.add_subparsers(dest="verb", required=True)
@@ -122,15 +128,20 @@ def run(args: argparse.Namespace) -> int:
             config=args.config,
             smtp_block=args.smtp_block,
             source=args.source,
+            preview=args.preview,
         )
     except Exception as exc:
         print(f"cae run : l'exécution n'a pas pu aboutir : {exc}", file=sys.stderr)
         return 1
+    folder = os.path.join(args.out, "apercu") if args.preview else args.out
     print(
         f"{summary['as_of']} : {len(summary['documents'])} document(s) émis, "
         f"{len(summary['alerts'])} alerte(s), {len(summary['errors'])} erreur(s) de données. "
-        f"Résumé : {os.path.join(args.out, 'run-summary.json')}"
+        f"Résumé : {os.path.join(folder, 'run-summary.json')}"
     )
+    if args.preview:
+        print(f"Aperçu : rien n'a été envoyé ni réservé ; les documents sont dans {folder}.")
+        return 0
     failed = sum(1 for d in summary["documents"] if d["delivery"] == "failed")
     registered = sum(1 for d in summary["documents"] if d["registered"])
     # Locally the ledger is at hand; elsewhere the run's report lists earlier pending keys.

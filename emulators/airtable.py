@@ -54,10 +54,12 @@ import base64
 import copy
 import hashlib
 import hmac
+import itertools
 import json
 import random
 import re
 import string
+import sys
 import time
 import traceback
 from collections import deque
@@ -211,6 +213,15 @@ def _bad_value(field_name: str) -> ApiError:
 RATE_LIMITED_BODY = {
     "errors": [
         {"error": "RATE_LIMIT_REACHED", "message": "Rate limit exceeded. Please try again later"}
+    ]
+}
+#: The 429 Airtable answers to every request once the workspace has spent its monthly API calls.
+QUOTA_EXCEEDED_BODY = {
+    "errors": [
+        {
+            "error": "PUBLIC_API_BILLING_LIMIT_EXCEEDED",
+            "message": "You have exceeded the monthly API call limit for this workspace.",
+        }
     ]
 }
 FAULT_BODIES = {
@@ -811,6 +822,22 @@ class AirtableEmulator(LoopbackEmulator[ApiRequest]):
             self._faults.append(
                 Fault("status", count, when, status=status, body=default if body is None else body)
             )
+
+    def exceed_monthly_quota(self, after: int = 0) -> None:
+        """The workspace's monthly API calls run out after ``after`` more requests: every
+        request after those is answered 429 ``PUBLIC_API_BILLING_LIMIT_EXCEEDED`` (nothing is
+        applied) until ``clear_faults``."""
+        served = itertools.count()
+
+        def spent(request: ApiRequest) -> bool:
+            return next(served) >= after
+
+        self.inject(429, count=sys.maxsize, when=spent, body=QUOTA_EXCEEDED_BODY)
+
+    def writes(self) -> int:
+        """How many logged requests could change the base: any but GET and listRecords."""
+        with self._lock:
+            return sum(1 for r in self._log if r.method != "GET" and r.operation != "list")
 
     # -- counting --------------------------------------------------------------------------
 

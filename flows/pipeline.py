@@ -1,6 +1,7 @@
 """The steps every charter run takes, as batched tasks: load → read ledger → evaluate →
 claim → render → deliver → write back → report. ``daily`` runs them on the whole cooperative,
-``targeted`` on one mission or member."""
+``targeted`` on one mission or member. A preview (``services.preview``) takes the same steps
+on a ledger it only reads, sends nothing, writes nothing back and resends nothing."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from prefect.runtime import flow_run
 
 from charter.scope import Scope, ScopeKind
 from flows.locks import one_run_at_a_time
+from services.preview import fresh_folder
 from services.report import report_sections, run_tags
 from services.run_setup import RunSetup
 from services.summary import Namer, build_summary
@@ -30,6 +32,8 @@ def apply_charter(run: RunSetup, scope: Scope | None = None) -> dict[str, Any]:
 
 def _apply_charter(run: RunSetup, scope: Scope | None) -> dict[str, Any]:
     config = run.config
+    if run.preview:
+        fresh_folder(run.report_dir)
     records = load_records(run.source, config.schema, scope)
     ledger_state = read_ledger(run.ledger_store, run.outbox)
     evaluation = evaluate_charter(
@@ -46,8 +50,10 @@ def _apply_charter(run: RunSetup, scope: Scope | None) -> dict[str, Any]:
     rendered = render_documents(
         claimed, records.coop, config.cooperative, config.charter, run.as_of
     )
-    resend = ledger_state.resend if scope is None else []
+    resend = ledger_state.resend if scope is None and not run.preview else []
     delivered = deliver_documents(run, rendered, resend, records.coop, namer)
+    if not run.preview:
+        write_back_statuses(run.source, config.schema, evaluation.status_changes)
     summary = build_summary(
         as_of=run.as_of,
         source=run.source.name,
@@ -55,11 +61,16 @@ def _apply_charter(run: RunSetup, scope: Scope | None) -> dict[str, Any]:
         alerts=evaluation.alerts,
         errors=data_errors + [namer.error(e) for e in evaluation.errors] + delivered.errors,
         namer=namer,
+        preview=run.preview,
+        source_requests=run.source_requests(),
     )
-    write_back_statuses(run.source, config.schema, evaluation.status_changes)
     sections = report_sections(records.missing_tables, evaluation, namer, ledger_state, summary)
     publish_report(
-        summary, run.out, ledger_state.waiting, sections, "daily" if scope is None else "targeted"
+        summary,
+        run.report_dir,
+        ledger_state.waiting,
+        sections,
+        "daily" if scope is None else "targeted",
     )
     tag_run(run_tags(summary, ledger_state))
     return summary.as_dict()

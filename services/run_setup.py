@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,7 @@ from integrations.outbox import Outbox
 from integrations.smtp import SmtpMailer, credentials_from_environment
 from integrations.workbook import LocalWorkbook
 from services.delivery import Mailer, OutboxOnly
+from services.preview import PREVIEW_FOLDER, PreviewMailer, preview_ledger
 from settings.config import Config
 from settings.defaults import EXAMPLE_DIR, paris_today
 
@@ -40,6 +42,22 @@ class RunSetup:
     mailer: Mailer
     #: The Prefect concurrency limit serialising runs on this source (None: local, safe alone).
     lock: str | None = None
+    #: A preview (``services.preview``): documents go to ``OUT/apercu/``, nothing is changed.
+    preview: bool = False
+    #: How many HTTP requests the run has made to its source so far (local: always 0).
+    source_requests: Callable[[], int] = lambda: 0
+
+    @property
+    def report_dir(self) -> Path:
+        """Where the run writes its documents and ``run-summary.json``: the out folder, or
+        ``OUT/apercu`` for a preview (``outbox`` stays the out folder, whose documents a
+        real run sends again after a failure)."""
+        return self.out / PREVIEW_FOLDER if self.preview else self.out
+
+    @property
+    def delivery_outbox(self) -> Outbox:
+        """Where this run writes the documents it issues."""
+        return Outbox(self.report_dir) if self.preview else self.outbox
 
     @classmethod
     def create(
@@ -51,12 +69,15 @@ class RunSetup:
         config_file: str | None,
         smtp_block: str | None = None,
         scope: Scope | None = None,
+        preview: bool = False,
     ) -> RunSetup:
         """``local``: the CSV folder ``data`` (default: the bundled example), ledger in
         ``OUT/ledger.sqlite``. ``airtable``: the base of ``AIRTABLE_BASE_ID`` or ``[airtable]``,
         ledger in its Versements and Courriers tables; ``notion``: the databases of
         ``[notion.databases]``, ledger in Versements and Courriers there. ``data`` then only
-        holds ``cae.toml``. ``config_file`` is ``--config``: a ``cae.toml`` elsewhere."""
+        holds ``cae.toml``. ``config_file`` is ``--config``: a ``cae.toml`` elsewhere.
+        ``preview``: the ledger is only read and the mailer sends nothing (``services.preview``);
+        the run takes no lock, so it never keeps a real run waiting."""
         if source not in SOURCES:
             raise ValueError(f"Source inconnue : {source} (possibles : {', '.join(SOURCES)})")
         folder = Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
@@ -67,10 +88,12 @@ class RunSetup:
         reader: Source
         ledger: LedgerStore
         lock = None
+        requests: Callable[[], int] = lambda: 0
         if source == "airtable":
             client = AirtableClient(airtable_settings(config))
             reader, ledger = AirtableSource(client), AirtableLedger(client, scope)
             lock = lock_name(source, client.settings.base_id)
+            requests = lambda: client.adapter.requests  # noqa: E731
         elif source == "notion":
             notion = NotionClient(NotionSettings.from_environment(config.notion))
             reader, ledger = NotionSource(notion), NotionLedger(notion, scope)
@@ -79,8 +102,16 @@ class RunSetup:
                 source,
                 ids.data_sources.get("payouts") or ids.databases.get("payouts") or "",
             )
+            requests = lambda: notion.transport.requests  # noqa: E731
+        elif preview:
+            reader, ledger = LocalWorkbook(folder), preview_ledger(out_dir / "ledger.sqlite")
         else:
             reader, ledger = LocalWorkbook(folder), SqliteLedger(out_dir / "ledger.sqlite")
+        mailer = choose_mailer(smtp_block)
+        if preview:
+            if source != "local":
+                ledger = preview_ledger(ledger)
+            mailer, lock = PreviewMailer(mailer.name), None
         return cls(
             source=reader,
             config=config,
@@ -88,8 +119,10 @@ class RunSetup:
             out=out_dir,
             ledger_store=ledger,
             outbox=Outbox(out_dir),
-            mailer=choose_mailer(smtp_block),
+            mailer=mailer,
             lock=lock,
+            preview=preview,
+            source_requests=requests,
         )
 
 
