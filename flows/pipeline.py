@@ -1,6 +1,7 @@
 """The steps every charter run takes, as batched tasks: load → read ledger → evaluate →
 claim → render → deliver → write back → report. ``daily`` runs them on the whole cooperative,
-``targeted`` on one mission or member. A preview (``services.preview``) takes the same steps
+``targeted`` on one mission or member. A run stopped by Airtable's monthly quota keeps what its
+ledger could not record for the next run (``services.backlog``). A preview (``services.preview``) takes the same steps
 on a ledger it only reads, sends nothing, writes nothing back and resends nothing."""
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from prefect.runtime import flow_run
 
 from charter.scope import Scope, ScopeKind
 from flows.locks import one_run_at_a_time
+from integrations.airtable import AirtableQuotaExceeded
+from services.backlog import save_backlog
 from services.preview import fresh_folder
 from services.report import report_sections, run_tags
 from services.run_setup import RunSetup
@@ -27,7 +30,12 @@ def apply_charter(run: RunSetup, scope: Scope | None = None) -> dict[str, Any]:
     """The whole pipeline, alone on its source: a second run on the same Airtable base or
     Notion ledger waits for this one to finish (``flows/locks.py``)."""
     with one_run_at_a_time(run.lock):
-        return _apply_charter(run, scope)
+        try:
+            return _apply_charter(run, scope)
+        except AirtableQuotaExceeded:
+            # No request can get through: keep what the ledger could not record for the next run.
+            save_backlog(run.ledger_store, run.outbox)
+            raise
 
 
 def _apply_charter(run: RunSetup, scope: Scope | None) -> dict[str, Any]:
@@ -35,7 +43,7 @@ def _apply_charter(run: RunSetup, scope: Scope | None) -> dict[str, Any]:
     if run.preview:
         fresh_folder(run.report_dir)
     records = load_records(run.source, config.schema, scope)
-    ledger_state = read_ledger(run.ledger_store, run.outbox)
+    ledger_state = read_ledger(run.ledger_store, run.outbox, run.preview)
     evaluation = evaluate_charter(
         records.coop, ledger_state.entries, run.as_of, config.charter, config.go_live, scope
     )
