@@ -1,8 +1,9 @@
 """The steps every charter run takes, as batched tasks: load → read ledger → evaluate →
 claim → render → deliver → write back → report. ``daily`` runs them on the whole cooperative,
 ``targeted`` on one mission or member. A run stopped by Airtable's monthly quota keeps what its
-ledger could not record for the next run (``services.backlog``). A preview (``services.preview``) takes the same steps
-on a ledger it only reads, sends nothing, writes nothing back and resends nothing."""
+ledger could not record for the next run (``services.backlog``). A preview
+(``services.preview``) takes the same steps on a ledger it only reads, sends nothing, writes
+nothing back and resends nothing."""
 
 from __future__ import annotations
 

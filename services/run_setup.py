@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 from prefect_email import EmailServerCredentials
 
@@ -31,6 +32,11 @@ from settings.defaults import EXAMPLE_DIR, paris_today
 SOURCES = ("local", "airtable", "notion")
 
 
+def _no_requests() -> int:
+    """A local folder is read without a single request."""
+    return 0
+
+
 @dataclass(frozen=True)
 class RunSetup:
     source: Source
@@ -45,7 +51,7 @@ class RunSetup:
     #: A preview (``services.preview``): documents go to ``OUT/apercu/``, nothing is changed.
     preview: bool = False
     #: How many HTTP requests the run has made to its source so far (local: always 0).
-    source_requests: Callable[[], int] = lambda: 0
+    source_requests: Callable[[], int] = _no_requests
 
     @property
     def report_dir(self) -> Path:
@@ -88,12 +94,12 @@ class RunSetup:
         reader: Source
         ledger: LedgerStore
         lock = None
-        requests: Callable[[], int] = lambda: 0
+        requests = _no_requests
         if source == "airtable":
             client = AirtableClient(airtable_settings(config))
             reader, ledger = AirtableSource(client), AirtableLedger(client, scope)
             lock = lock_name(source, client.settings.base_id)
-            requests = lambda: client.adapter.requests  # noqa: E731
+            requests = request_counter(client.adapter)
         elif source == "notion":
             notion = NotionClient(NotionSettings.from_environment(config.notion))
             reader, ledger = NotionSource(notion), NotionLedger(notion, scope)
@@ -102,7 +108,7 @@ class RunSetup:
                 source,
                 ids.data_sources.get("payouts") or ids.databases.get("payouts") or "",
             )
-            requests = lambda: notion.transport.requests  # noqa: E731
+            requests = request_counter(notion.transport)
         elif preview:
             reader, ledger = LocalWorkbook(folder), preview_ledger(out_dir / "ledger.sqlite")
         else:
@@ -124,6 +130,15 @@ class RunSetup:
             preview=preview,
             source_requests=requests,
         )
+
+
+class _Counting(Protocol):
+    requests: int
+
+
+def request_counter(counting: _Counting) -> Callable[[], int]:
+    """How many requests ``counting`` (an Airtable adapter, a Notion transport) has sent so far."""
+    return lambda: counting.requests
 
 
 def airtable_settings(config: Config) -> AirtableSettings:

@@ -21,8 +21,13 @@ from emulators.airtable import AirtableEmulator
 from flows.daily import daily
 from integrations.airtable import AirtableQuotaExceeded
 from services.backlog import BACKLOG
-from tests.e2e.test_airtable_run import named
-from tests.support.airtable_example import BASE, LEDGER_TABLES, TOKEN, build_example_base
+from tests.support.airtable_example import (
+    BASE,
+    LEDGER_TABLES,
+    TOKEN,
+    build_example_base,
+    named,
+)
 from tests.support.airtable_example import environment as airtable_environment
 from tests.support.example_runs import RUN_1, assert_matches
 from tests.support.smtp_server import SmtpServer

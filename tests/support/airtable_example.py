@@ -47,3 +47,15 @@ def build_example_base(emulator: AirtableEmulator, base: str = BASE) -> None:
     )
     emulator.rate_limit = limit
     emulator.reset_counts()
+
+
+def named(summary: dict, emulator: AirtableEmulator) -> dict:
+    """The summary with record ids in keys replaced by the records' names, as in a CSV run."""
+    names = {}
+    for table, primary in (("Membres", "Nom"), ("Missions", "Mission")):
+        names.update({r["id"]: r["fields"][primary] for r in emulator.records(table)})
+    documents = [
+        {**d, "key": ":".join(names.get(part, part) for part in d["key"].split(":"))}
+        for d in summary["documents"]
+    ]
+    return {**summary, "documents": documents}
