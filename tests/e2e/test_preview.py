@@ -4,8 +4,9 @@ On the example's CSV folder, with SMTP configured: the preview renders every doc
 ``OUT/apercu/`` and claims nothing (the ledger file stays absent, then byte-identical), no mail
 server is contacted (a bare listening socket sees no connection), the run is tagged ``apercu``
 and its report says that nothing was sent. The real run just after issues the very same
-documents. On the Airtable emulator: the preview sends no write, and the real run after it
-issues the same keys and amounts.
+documents. On the Airtable and Notion emulators: the preview sends no write (Notion's queries are POSTs
+that read), and the real run after it issues the same keys and amounts. A targeted preview
+leaves its summary in ``OUT/apercu/`` and claims nothing either.
 """
 
 from __future__ import annotations
@@ -22,10 +23,15 @@ from prefect import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
 from emulators.airtable import AirtableEmulator
+from emulators.notion import NotionEmulator
 from flows.daily import daily
+from flows.targeted import targeted
 from settings.defaults import EXAMPLE_DIR
 from tests.support.airtable_example import BASE, PENALTY, TOKEN, build_example_base, environment
-from tests.support.example_runs import RUN_1, RUN_2
+from tests.support.example_runs import MISSION, RUN_1, RUN_2
+from tests.support.notion_example import FAST, build_workspace
+from tests.support.notion_example import TOKEN as NOTION_TOKEN
+from tests.support.notion_example import environment as notion_environment
 from tests.support.smtp_server import SmtpServer, smtp_environment
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
@@ -161,3 +167,33 @@ def test_airtable_preview_writes_nothing_then_the_real_run_issues_the_same(tmp_p
         real = daily(source="airtable", as_of=DAY_1, out=str(out))
         assert issued(real) and issued(preview) == issued(real)
         assert real["source_requests"] == emulator.count()
+
+
+def test_notion_preview_writes_nothing_then_the_real_run_issues_the_same(tmp_path, monkeypatch):
+    with NotionEmulator(NOTION_TOKEN, seed=11) as emulator:
+        for name, value in {**notion_environment(emulator), **FAST}.items():
+            monkeypatch.setenv(name, value)
+        workspace = build_workspace(emulator, tmp_path)
+        run = {"source": "notion", "as_of": DAY_1, "out": str(tmp_path / "out")}
+        run["config"] = str(workspace.config)
+
+        members = workspace.pages("members")
+        preview = daily(preview=True, **run)  # type: ignore[arg-type]
+        methods = {r.method for r in emulator.requests}
+        operations = {r.operation for r in emulator.requests if r.method != "GET"}
+        assert methods <= {"GET", "POST"} and operations == {"query"}, operations
+        assert workspace.pages("members") == members  # no status written back
+        assert preview["source_requests"] == len(emulator.requests) > 0
+        assert workspace.ledger() == {key: [] for key in workspace.ledger()}
+
+        real = daily(**run)  # type: ignore[arg-type]
+        assert issued(real) and issued(preview) == issued(real)
+
+
+def test_a_targeted_preview_claims_nothing_and_keeps_its_summary_in_apercu(tmp_path):
+    out = tmp_path / "out"
+    preview = targeted(kind="mission", record=MISSION, as_of=DAY_1, out=str(out), preview=True)
+    assert [(d["kind"], d["amount"]) for d in preview["documents"]] == [("payout_mid", "750.00")]
+    assert sorted(p.name for p in out.iterdir()) == ["apercu"]
+    written = json.loads((out / "apercu" / "run-summary.json").read_text("utf-8"))
+    assert written == preview and written["preview"] is True
