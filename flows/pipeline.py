@@ -51,7 +51,7 @@ def _apply_charter(run: RunSetup, scope: Scope | None) -> dict[str, Any]:
     namer = Namer(records.coop, config.schema)
     data_errors = records.errors
     if scope is not None:
-        target = name_run(scope, namer)
+        target = name_run(scope, namer, "apercu-" if run.preview else "")
         data_errors = [e for e in data_errors if e.record in (target, scope.record_id)]
     claimed = claim_documents(
         run.ledger_store, evaluation.documents, run.as_of, namer, ledger_state.reissue
@@ -85,9 +85,9 @@ def _apply_charter(run: RunSetup, scope: Scope | None) -> dict[str, Any]:
     return summary.as_dict()
 
 
-def name_run(scope: Scope, namer: Namer) -> str:
-    """Name a targeted run after the record as the staff know it (``mission-<title>``);
-    return that name."""
+def name_run(scope: Scope, namer: Namer, prefix: str = "") -> str:
+    """Name a targeted run after the record as the staff know it (``mission-<title>``, after
+    ``prefix``); return that name."""
     if scope.kind is ScopeKind.MISSION:
         name = namer.mission(scope.record_id) or scope.record_id
     else:
@@ -95,7 +95,7 @@ def name_run(scope: Scope, namer: Namer) -> str:
     run_id = flow_run.get_id()
     if run_id is not None:
         with get_client(sync_client=True) as client:
-            client.update_flow_run(run_id, name=f"{scope.kind.value}-{name}")
+            client.update_flow_run(run_id, name=f"{prefix}{scope.kind.value}-{name}")
     return name
 
 

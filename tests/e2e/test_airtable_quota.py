@@ -17,18 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from emulators.airtable import AirtableEmulator
 from flows.daily import daily
 from integrations.airtable import AirtableQuotaExceeded
 from services.backlog import BACKLOG
-from tests.support.airtable_example import (
-    BASE,
-    LEDGER_TABLES,
-    TOKEN,
-    build_example_base,
-    named,
-)
-from tests.support.airtable_example import environment as airtable_environment
+from tests.support.airtable_example import LEDGER_TABLES, example_base, named
 from tests.support.example_runs import RUN_1, assert_matches
 from tests.support.smtp_server import SmtpServer
 
@@ -44,24 +36,16 @@ def run_day(out: Path) -> dict:
 @pytest.fixture
 def base(monkeypatch: pytest.MonkeyPatch):
     """The example base, and a mail server, for one scenario."""
-    with AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator, SmtpServer() as smtp:
-        env = {**airtable_environment(emulator), "CAE_AIRTABLE_PENALTY_SECONDS": str(PENALTY)}
-        for name, value in {**env, **smtp.environment()}.items():
+    with example_base(PENALTY) as emulator, SmtpServer() as smtp:
+        for name, value in smtp.environment().items():
             monkeypatch.setenv(name, value)
-        build_example_base(emulator)
         yield emulator, smtp
 
 
 @pytest.fixture(scope="module")
 def operations(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """The operations of an undisturbed first run, in order (``list``, ``upsert``, ``update``)."""
-    with (
-        AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator,
-        pytest.MonkeyPatch.context() as patch,
-    ):
-        for name, value in airtable_environment(emulator).items():
-            patch.setenv(name, value)
-        build_example_base(emulator)
+    with example_base() as emulator:
         run_day(tmp_path_factory.mktemp("reference"))
         return [r.operation for r in emulator.requests]
 

@@ -4,9 +4,9 @@ On the example's CSV folder, with SMTP configured: the preview renders every doc
 ``OUT/apercu/`` and claims nothing (the ledger file stays absent, then byte-identical), no mail
 server is contacted (a bare listening socket sees no connection), the run is tagged ``apercu``
 and its report says that nothing was sent. The real run just after issues the very same
-documents. On the Airtable and Notion emulators: the preview sends no write (Notion's queries are POSTs
-that read), and the real run after it issues the same keys and amounts. A targeted preview
-leaves its summary in ``OUT/apercu/`` and claims nothing either.
+documents. On the Airtable and Notion emulators: the preview sends no write (Notion's queries
+are POSTs that read), and the real run after it issues the same keys and amounts. A targeted
+preview leaves its summary in ``OUT/apercu/`` and claims nothing either.
 """
 
 from __future__ import annotations

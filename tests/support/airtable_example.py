@@ -6,7 +6,11 @@ what a run needs to reach the emulator.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+
+import pytest
 
 from emulators.airtable import AirtableEmulator
 from integrations.airtable import AirtableClient, AirtableSettings
@@ -59,3 +63,18 @@ def named(summary: dict, emulator: AirtableEmulator) -> dict:
         for d in summary["documents"]
     ]
     return {**summary, "documents": documents}
+
+
+@contextmanager
+def example_base(penalty: float = PENALTY) -> Iterator[AirtableEmulator]:
+    """The example base on a running emulator whose rate-limit penalty is ``penalty`` seconds
+    (the client's wait too), with the environment a run needs to reach it."""
+    with (
+        AirtableEmulator(TOKEN, BASE, penalty_seconds=penalty) as emulator,
+        pytest.MonkeyPatch.context() as patch,
+    ):
+        env = {**environment(emulator), "CAE_AIRTABLE_PENALTY_SECONDS": str(penalty)}
+        for name, value in env.items():
+            patch.setenv(name, value)
+        build_example_base(emulator)
+        yield emulator
