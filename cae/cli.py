@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--smtp-block",
         help="bloc Prefect EmailServerCredentials (défaut : CAE_SMTP_BLOCK, puis CAE_SMTP_HOST…)",
     )
+    run.add_argument(
+        "--preview",
+        action="store_true",
+        help="aperçu : produire dans OUT/apercu/ ce que la tournée émettrait, sans rien envoyer "
+        "ni réserver",
+    )
     target = run.add_mutually_exclusive_group()
     target.add_argument("--mission", help="seulement ce qui concerne cette mission (son id)")
     target.add_argument("--member", help="seulement ce qui concerne ce membre (son id)")
@@ -110,18 +116,23 @@ def run(args: argparse.Namespace) -> int:
         "config": args.config,
         "smtp_block": args.smtp_block,
         "source": args.source,
+        "preview": args.preview,
     }
     kind, record = ("mission", args.mission) if args.mission else ("member", args.member)
     try:
         summary = targeted(kind=kind, record=record, **options) if record else daily(**options)
     except Exception as exc:
         return report_failure("cae run", exc, detail=f"l'exécution n'a pas pu aboutir : {exc}")
-    where = "" if record else f" Résumé : {os.path.join(args.out, 'run-summary.json')}"
+    folder = os.path.join(args.out, "apercu") if args.preview else args.out
+    where = "" if record else f" Résumé : {os.path.join(folder, 'run-summary.json')}"
     print(
         f"{summary['as_of']} : {len(summary['documents'])} document(s) émis, "
         f"{len(summary['alerts'])} alerte(s), {len(summary['errors'])} erreur(s) de données."
         f"{where}"
     )
+    if args.preview:
+        print(f"Aperçu : rien n'a été envoyé ni réservé ; les documents sont dans {folder}.")
+        return 0
     failed = sum(1 for d in summary["documents"] if d["delivery"] == "failed")
     registered = sum(1 for d in summary["documents"] if d["registered"])
     # Locally the ledger is at hand; elsewhere the run's report lists earlier pending keys.

@@ -14,7 +14,8 @@ from settings.defaults import paris_today
 
 
 def _run_name() -> str:
-    return f"daily-{flow_run.parameters.get('as_of') or paris_today()}"
+    day = flow_run.parameters.get("as_of") or paris_today()
+    return f"apercu-{day}" if flow_run.parameters.get("preview") else f"daily-{day}"
 
 
 @flow(name="daily", flow_run_name=_run_name)
@@ -25,12 +26,16 @@ def daily(
     config: str | None = None,
     smtp_block: str | None = None,
     source: str = "local",
+    preview: bool = False,
 ) -> dict[str, Any] | State:
     """Apply the whole charter as of ``as_of`` and issue what falls due, each document once.
 
     ``source`` is ``local`` (the CSV folder ``data``, by default the bundled example),
     ``airtable`` or ``notion``. ``smtp_block`` names a prefect-email ``EmailServerCredentials``
     block; without it, SMTP settings come from the environment (``CAE_SMTP_HOST``…), and
-    without those the documents are delivered to the out folder.
+    without those the documents are delivered to the out folder. ``preview`` renders what
+    would be issued into ``OUT/apercu/`` and changes nothing (``services.preview``).
     """
-    return apply_charter(RunSetup.create(source, data, as_of, out, config, smtp_block))
+    return apply_charter(
+        RunSetup.create(source, data, as_of, out, config, smtp_block, preview=preview)
+    )

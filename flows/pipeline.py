@@ -1,6 +1,9 @@
 """The steps every charter run takes, as batched tasks: load → read ledger → evaluate →
 claim → render → deliver → write back → report. ``daily`` runs them on the whole cooperative,
-``targeted`` on one mission or member."""
+``targeted`` on one mission or member. A run stopped by Airtable's monthly quota keeps what its
+ledger could not record for the next run (``services.backlog``). A preview
+(``services.preview``) takes the same steps on a ledger it only reads, sends nothing, writes
+nothing back and resends nothing."""
 
 from __future__ import annotations
 
@@ -12,7 +15,10 @@ from prefect.states import Failed
 
 from charter.scope import Scope, ScopeKind
 from flows.locks import one_run_at_a_time
+from integrations.airtable import AirtableQuotaExceeded
 from integrations.refusals import find_refusal
+from services.backlog import save_backlog
+from services.preview import fresh_folder
 from services.report import report_sections, run_tags
 from services.run_setup import RunSetup
 from services.summary import Namer, build_summary
@@ -32,7 +38,12 @@ def apply_charter(run: RunSetup, scope: Scope | None = None) -> dict[str, Any] |
     claimed: list[str] = []
     try:
         with one_run_at_a_time(run.lock):
-            return _apply_charter(run, scope, claimed)
+            try:
+                return _apply_charter(run, scope, claimed)
+            except AirtableQuotaExceeded:
+                # No request gets through: keep what the ledger could not record for the next run.
+                save_backlog(run.ledger_store, run.outbox)
+                raise
     except Exception as exc:
         refusal = find_refusal(exc)
         if refusal is None:
@@ -45,15 +56,17 @@ def apply_charter(run: RunSetup, scope: Scope | None = None) -> dict[str, Any] |
 
 def _apply_charter(run: RunSetup, scope: Scope | None, claimed_keys: list[str]) -> dict[str, Any]:
     config = run.config
+    if run.preview:
+        fresh_folder(run.report_dir)
     records = load_records(run.source, config.schema, scope)
-    ledger_state = read_ledger(run.ledger_store, run.outbox)
+    ledger_state = read_ledger(run.ledger_store, run.outbox, run.preview)
     evaluation = evaluate_charter(
         records.coop, ledger_state.entries, run.as_of, config.charter, config.go_live, scope
     )
     namer = Namer(records.coop, config.schema)
     data_errors = records.errors
     if scope is not None:
-        target = name_run(scope, namer)
+        target = name_run(scope, namer, "apercu-" if run.preview else "")
         data_errors = [e for e in data_errors if e.record in (target, scope.record_id)]
     claimed = claim_documents(
         run.ledger_store, evaluation.documents, run.as_of, namer, ledger_state.reissue
@@ -62,8 +75,10 @@ def _apply_charter(run: RunSetup, scope: Scope | None, claimed_keys: list[str]) 
     rendered = render_documents(
         claimed, records.coop, config.cooperative, config.charter, run.as_of
     )
-    resend = ledger_state.resend if scope is None else []
+    resend = ledger_state.resend if scope is None and not run.preview else []
     delivered = deliver_documents(run, rendered, resend, records.coop, namer)
+    if not run.preview:
+        write_back_statuses(run.source, config.schema, evaluation.status_changes)
     summary = build_summary(
         as_of=run.as_of,
         source=run.source.name,
@@ -71,19 +86,24 @@ def _apply_charter(run: RunSetup, scope: Scope | None, claimed_keys: list[str]) 
         alerts=evaluation.alerts,
         errors=data_errors + [namer.error(e) for e in evaluation.errors] + delivered.errors,
         namer=namer,
+        preview=run.preview,
+        source_requests=run.source_requests(),
     )
-    write_back_statuses(run.source, config.schema, evaluation.status_changes)
     sections = report_sections(records.missing_tables, evaluation, namer, ledger_state, summary)
     publish_report(
-        summary, run.out, ledger_state.waiting, sections, "daily" if scope is None else "targeted"
+        summary,
+        run.report_dir,
+        ledger_state.waiting,
+        sections,
+        "daily" if scope is None else "targeted",
     )
     tag_run(run_tags(summary, ledger_state))
     return summary.as_dict()
 
 
-def name_run(scope: Scope, namer: Namer) -> str:
-    """Name a targeted run after the record as the staff know it (``mission-<title>``);
-    return that name."""
+def name_run(scope: Scope, namer: Namer, prefix: str = "") -> str:
+    """Name a targeted run after the record as the staff know it (``mission-<title>``, after
+    ``prefix``); return that name."""
     if scope.kind is ScopeKind.MISSION:
         name = namer.mission(scope.record_id) or scope.record_id
     else:
@@ -91,7 +111,7 @@ def name_run(scope: Scope, namer: Namer) -> str:
     run_id = flow_run.get_id()
     if run_id is not None:
         with get_client(sync_client=True) as client:
-            client.update_flow_run(run_id, name=f"{scope.kind.value}-{name}")
+            client.update_flow_run(run_id, name=f"{prefix}{scope.kind.value}-{name}")
     return name
 
 

@@ -27,10 +27,12 @@ def targeted(
     out: str = "outbox",
     config: str | None = None,
     smtp_block: str | None = None,
+    preview: bool = False,
 ) -> dict[str, Any] | State:
     """Issue what falls due for one mission (payout notices, end of sponsorship, its alerts)
-    or one member (their letters and alerts), by the record's id in the source."""
+    or one member (their letters and alerts), by the record's id in the source. ``preview``
+    renders them into ``OUT/apercu/`` and changes nothing (``services.preview``)."""
     scope = Scope(ScopeKind(kind), record)
     return apply_charter(
-        RunSetup.create(source, data, as_of, out, config, smtp_block, scope), scope
+        RunSetup.create(source, data, as_of, out, config, smtp_block, scope, preview), scope
     )

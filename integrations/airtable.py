@@ -3,7 +3,11 @@
 Airtable allows 5 requests per second per base, 100 records per page and 10 records per write;
 after a 429 it must be left alone for 30 s. pyairtable's own retry gives up long
 before that, so it is replaced here by ``AirtableAdapter``: it spaces requests to at most 5 in
-any second, waits the penalty after a 429 and retries 5xx and dropped connections. Every write
+any second, waits the penalty after a 429 and retries 5xx and dropped connections. A 429 whose
+error is ``PUBLIC_API_BILLING_LIMIT_EXCEEDED`` is no rate limit but the workspace's monthly
+quota of API calls, spent until next month: waiting cannot help, so the adapter raises
+``AirtableQuotaExceeded`` at once and the run stops. The adapter counts every request it sends
+(``requests``), which the run reports. Every write
 the project makes is an update by record id or an upsert on a key, so retrying one is harmless.
 
 The tables are read by ``integrations.airtable_source``, the ledger kept by
@@ -36,6 +40,25 @@ TIMEOUT = (10.0, 60.0)
 REQUESTS_PER_SECOND = 5
 PAGE_SIZE = 100
 RETRYABLE = frozenset({429, 500, 502, 503, 504})
+#: The error type of the 429 Airtable answers once a workspace has spent its monthly calls.
+QUOTA_ERROR = "PUBLIC_API_BILLING_LIMIT_EXCEEDED"
+#: API calls a month per workspace, by plan, as Airtable publishes them.
+MONTHLY_QUOTAS = {"Free": 1_000, "Team": 100_000}
+
+
+class AirtableQuotaExceeded(RuntimeError):
+    """The workspace's monthly API calls are spent (``QUOTA_ERROR``): the run must stop."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Airtable refuse toute requête : les appels à l'API du mois sont épuisés pour "
+            "l'espace de travail de cette base (erreur PUBLIC_API_BILLING_LIMIT_EXCEEDED). "
+            "Quotas mensuels par espace de travail : 1 000 appels avec l'offre Free, 100 000 "
+            "avec l'offre Team. L'exécution s'arrête sans attendre : rien de ce qui a été "
+            "réservé n'est perdu, et une exécution lancée après le renouvellement du quota "
+            "(le mois prochain) ou un changement d'offre terminera le travail sans rien "
+            "envoyer deux fois."
+        )
 
 
 @dataclass(frozen=True)
@@ -82,6 +105,7 @@ class AirtableAdapter(HTTPAdapter):
             SlidingWindow,
         )
         self.rate_limited = 0  # how many 429s this client received
+        self.requests = 0  # how many requests this client sent, each attempt counted
         #: Writes sent again after a failure that may have come after the server applied them
         #: (no answer in time, connection lost, 5xx): the ledger's claim reads this.
         self.uncertain_writes = 0
@@ -92,6 +116,7 @@ class AirtableAdapter(HTTPAdapter):
         while True:
             attempt += 1
             self.pacer.acquire()
+            self.requests += 1
             try:
                 response = super().send(request, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
@@ -103,6 +128,9 @@ class AirtableAdapter(HTTPAdapter):
                 time.sleep(backoff(attempt))
                 continue
             self.pacer.release()
+            if response.status_code == 429 and response_error_type(response) == QUOTA_ERROR:
+                response.close()
+                raise AirtableQuotaExceeded()
             if response.status_code not in RETRYABLE or attempt >= self.settings.attempts:
                 return response
             response.close()
@@ -139,15 +167,26 @@ class AirtableClient:
             self.api.whoami()
 
 
-def _error_type(error: requests.HTTPError) -> str:
+def response_error_type(response: requests.Response) -> str:
+    """The error type of an Airtable answer: ``{"error": {"type": …}}``, ``{"error": "…"}``
+    or ``{"errors": [{"error": "…"}]}``; empty when it has none."""
     try:
-        body = error.response.json()
+        body = response.json()
     except ValueError:
         return ""
-    problem = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return ""
+    problems = body.get("errors")
+    if isinstance(problems, list) and problems and isinstance(problems[0], dict):
+        return str(problems[0].get("error", ""))
+    problem = body.get("error")
     if isinstance(problem, dict):
         return str(problem.get("type", ""))
     return str(problem or "")
+
+
+def _error_type(error: requests.HTTPError) -> str:
+    return response_error_type(error.response)
 
 
 def _unknown_field(error: requests.HTTPError, labels: list[str]) -> str | None:

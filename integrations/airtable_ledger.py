@@ -15,6 +15,11 @@ serialises them).
 A refusal a person can fix (``integrations.refusals``) ends the run; if Versements took its
 claims and Courriers then refused them, the claimed rows are marked ``failed`` first, so the run
 after the fix issues those documents rather than leaving them waiting for a person.
+
+The ledger remembers what this run claimed (``claimed``), the outcome it gave each document
+(``outcomes``) and which outcomes are not yet written (``unwritten``): when Airtable stops
+answering because the workspace's monthly quota is spent, ``services.ledger.save_backlog``
+keeps them in the out folder for the next run to write.
 """
 
 from __future__ import annotations
@@ -62,6 +67,12 @@ class AirtableLedger(CachedLedger):
         super().__init__(scope)
         self.client = client
         self._pending_marks: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        #: Rows this run claimed (or took back for a retry), by key, even if Airtable's answer
+        #: never came; the outcome this run gave each; the keys whose outcome is not written.
+        self.claimed: dict[str, LedgerRow] = {}
+        self.outcomes: dict[str, tuple[LedgerStatus, str | None]] = {}
+        self.unwritten: set[str] = set()
+        self._queued: dict[str, set[str]] = defaultdict(set)
 
     def _fetch(self) -> Iterator[tuple[str, LedgerRow | None]]:
         for table in TABLES:
@@ -97,6 +108,7 @@ class AirtableLedger(CachedLedger):
             batch = [row for row in fresh if table_for(row.kind) == table]
             if not batch:
                 continue
+            self.claimed.update({row.key: row for row in batch})
             uncertain = self.client.adapter.uncertain_writes
             cells = [claim_fields(row) for row in batch]
             with refused(self._context("write", table, cells)):
@@ -114,6 +126,7 @@ class AirtableLedger(CachedLedger):
 
     def reclaim(self, keys: list[str]) -> list[str]:
         taken = self._failed(keys)
+        self.claimed.update({key: self._row(key) for key in taken})
         for key in taken:
             self._queue(key, {STATUS: LedgerStatus.PENDING.value})
             self._read()[key] = replace(self._row(key), status=LedgerStatus.PENDING)
@@ -126,11 +139,14 @@ class AirtableLedger(CachedLedger):
         if document is not None:
             fields[DOCUMENT] = document
         self._read()[key] = replace(row, status=status)
+        self.outcomes[key] = (status, document)
         self._queue(key, fields)
 
     def _queue(self, key: str, fields: dict[str, Any]) -> None:
         table = table_for(self._row(key).kind)
         self._pending_marks[table].setdefault(self._ids[key], {}).update(fields)
+        self._queued[table].add(key)
+        self.unwritten.add(key)
         if len(self._pending_marks[table]) >= BATCH:
             self._write(table)
 
@@ -141,6 +157,7 @@ class AirtableLedger(CachedLedger):
                 self.client.table(table).batch_update(
                     [{"id": rec_id, "fields": fields} for rec_id, fields in updates.items()]
                 )
+        self.unwritten -= self._queued.pop(table, set())
 
     def flush(self) -> None:
         """Write every buffered status change (10 rows a request)."""

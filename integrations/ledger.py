@@ -147,8 +147,13 @@ def _now() -> str:
 class SqliteLedger:
     """The local ledger, one SQLite file."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+        """Open (and create, with its tables) the ledger at ``path``; ``read_only`` opens an
+        existing file that is then never written, not even created (a preview run)."""
         self.path = path
+        self.read_only = read_only
+        if read_only:
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(_SCHEMA)
@@ -157,7 +162,11 @@ class SqliteLedger:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         # The default rollback journal, not WAL: switching a new file to WAL ignores the busy
         # timeout, so a run opening the ledger while another run creates it would fail at once.
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        if self.read_only:
+            target, uri = f"{self.path.resolve().as_uri()}?mode=ro", True
+        else:
+            target, uri = str(self.path), False
+        db = sqlite3.connect(target, timeout=30, isolation_level=None, uri=uri)
         try:
             yield db
         finally:

@@ -101,6 +101,7 @@ class NotionTransport(httpx.HTTPTransport):
             ("notion", settings.base_url, token), settings.requests_per_second, TokenBucket
         )
         self.rate_limited = 0  # how many 429s this client received
+        self.requests = 0  # how many requests this client sent, each attempt counted
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         repeatable = not (request.method == "POST" and request.url.path.rstrip("/") in _CREATES)
@@ -108,6 +109,7 @@ class NotionTransport(httpx.HTTPTransport):
         while True:
             attempt += 1
             self.pacer.acquire()
+            self.requests += 1
             try:
                 response = super().handle_request(request)
             except httpx.TransportError as error:

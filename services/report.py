@@ -14,6 +14,7 @@ from charter import french
 from charter.model import Evaluation
 from integrations.ledger import LedgerRow
 from services.ledger import LedgerState
+from services.preview import NOTHING_SENT
 from services.summary import Namer, RunSummary
 
 KIND_LABELS = {
@@ -59,7 +60,11 @@ def _code(value: Any) -> str:
 def report_markdown(
     summary: RunSummary, waiting: list[LedgerRow], sections: dict[str, list[str]]
 ) -> str:
-    lines = [f"# Exécution du {french.long_date(summary.as_of)} (source : {summary.source})", ""]
+    run = "Aperçu" if summary.preview else "Exécution"
+    lines = [f"# {run} du {french.long_date(summary.as_of)} (source : {summary.source})", ""]
+    if summary.preview:
+        lines += [NOTHING_SENT, ""]
+    lines += [f"Requêtes envoyées à la source : {summary.source_requests}.", ""]
     if waiting:
         lines += [
             f"## À traiter par une personne ({len(waiting)})",
@@ -135,6 +140,8 @@ def write_summary(summary: RunSummary, out: Path) -> Path:
 def run_tags(summary: RunSummary, ledger: LedgerState) -> set[str]:
     """Tags the staff can filter on in the Prefect UI: the source, and what needs a person."""
     tags = {f"source:{summary.source}"}
+    if summary.preview:
+        tags.add("apercu")
     if summary.errors:
         tags.add("erreurs-de-donnees")
     if any(d["delivery"] == "failed" for d in summary.documents):

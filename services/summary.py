@@ -40,11 +40,17 @@ class RunSummary:
     documents: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    #: A preview run (``services.preview``): nothing was sent, claimed or written.
+    preview: bool = False
+    #: HTTP requests the run made to its source (Airtable, Notion); 0 for a local folder.
+    source_requests: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
             "source": self.source,
+            "preview": self.preview,
+            "source_requests": self.source_requests,
             "documents": self.documents,
             "alerts": self.alerts,
             "errors": self.errors,
@@ -138,6 +144,8 @@ def build_summary(
     alerts: list[Alert],
     errors: list[DataError],
     namer: Namer,
+    preview: bool = False,
+    source_requests: int = 0,
 ) -> RunSummary:
     documents = [{**i.details, "files": i.files, "delivery": i.delivery} for i in issued]
     documents.sort(key=lambda d: (d["kind"], d["member"] or "", d["key"]))
@@ -147,4 +155,6 @@ def build_summary(
         documents=documents,
         alerts=[alert_entry(a, namer) for a in alerts],
         errors=[e.as_dict() for e in errors],
+        preview=preview,
+        source_requests=source_requests,
     )

@@ -45,7 +45,7 @@ def deliver_documents(
     """Send the new documents, then the failed ones again (``services.delivery.deliver``)."""
     return delivery.deliver(
         run.ledger_store,
-        run.outbox,
+        run.delivery_outbox,
         run.mailer,
         rendered,
         resend,

@@ -12,6 +12,7 @@ from charter.model import Document
 from integrations.ledger import LedgerStore
 from integrations.outbox import Outbox
 from services import ledger
+from services.backlog import settle_backlog
 from services.ledger import LedgerState
 from services.summary import Namer
 from tasks.quoting import quoted
@@ -21,8 +22,12 @@ from tasks.refusals import refusal_fails
 @quoted
 @task(name="read-ledger", cache_policy=NO_CACHE)
 @refusal_fails
-def read_ledger(store: LedgerStore, outbox: Outbox) -> LedgerState:
-    """The ledger as the run starts (``services.ledger.ledger_state``)."""
+def read_ledger(store: LedgerStore, outbox: Outbox, preview: bool = False) -> LedgerState:
+    """The ledger as the run starts (``services.ledger.ledger_state``), once what a run
+    stopped by Airtable's quota could not write is written (``services.backlog``)."""
+    settled = settle_backlog(store, outbox.folder, keep=preview)
+    if settled:
+        get_run_logger().info("%d issue(s) d'une exécution interrompue inscrite(s)", settled)
     return ledger.ledger_state(store, outbox)
 
 

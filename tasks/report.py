@@ -25,12 +25,14 @@ def publish_report(
     run_kind: str = "daily",
 ) -> Path | None:
     """Leave a markdown and a table artifact on the run; the daily run also writes
-    ``OUT/run-summary.json`` (a targeted run does not overwrite it)."""
-    path = write_summary(summary, out) if run_kind == "daily" else None
+    ``run-summary.json`` in ``out`` (a targeted run does not overwrite it, except in its own
+    preview folder)."""
+    path = write_summary(summary, out) if run_kind == "daily" or summary.preview else None
     create_markdown_artifact(
         key=f"{run_kind}-report",
         markdown=report_markdown(summary, waiting, sections),
-        description=f"Documents, alertes et erreurs du {summary.as_of.isoformat()}",
+        description=("Aperçu (rien n'a été envoyé) : d" if summary.preview else "D")
+        + f"ocuments, alertes et erreurs du {summary.as_of.isoformat()}",
     )
     create_table_artifact(
         key=f"{run_kind}-documents",

@@ -3,13 +3,15 @@ lookups; the API itself comes from the mixins beside it."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import string
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from emulators.airtable.cells import Cells
-from emulators.airtable.errors import FAULT_BODIES, _unknown_field
+from emulators.airtable.errors import FAULT_BODIES, QUOTA_EXCEEDED_BODY, _unknown_field
 from emulators.airtable.http import RequestHandling
 from emulators.airtable.meta import Meta
 from emulators.airtable.model import (
@@ -262,6 +264,22 @@ class AirtableEmulator(
             self._faults.append(
                 Fault("status", count, when, status=status, body=default if body is None else body)
             )
+
+    def exceed_monthly_quota(self, after: int = 0) -> None:
+        """The workspace's monthly API calls run out after ``after`` more requests: every
+        request after those is answered 429 ``PUBLIC_API_BILLING_LIMIT_EXCEEDED`` (nothing is
+        applied) until ``clear_faults``."""
+        served = itertools.count()
+
+        def spent(request: ApiRequest) -> bool:
+            return next(served) >= after
+
+        self.inject(429, count=sys.maxsize, when=spent, body=QUOTA_EXCEEDED_BODY)
+
+    def writes(self) -> int:
+        """How many logged requests could change the base: any but GET and listRecords."""
+        with self._lock:
+            return sum(1 for r in self._log if r.method != "GET" and r.operation != "list")
 
     # -- counting --------------------------------------------------------------------------
 

@@ -57,6 +57,15 @@ RATE_LIMITED_BODY = {
         {"error": "RATE_LIMIT_REACHED", "message": "Rate limit exceeded. Please try again later"}
     ]
 }
+#: The 429 Airtable answers to every request once the workspace has spent its monthly API calls.
+QUOTA_EXCEEDED_BODY = {
+    "errors": [
+        {
+            "error": "PUBLIC_API_BILLING_LIMIT_EXCEEDED",
+            "message": "You have exceeded the monthly API call limit for this workspace.",
+        }
+    ]
+}
 FAULT_BODIES = {
     429: RATE_LIMITED_BODY,
     500: {"error": {"type": "SERVER_ERROR", "message": "Internal server error"}},

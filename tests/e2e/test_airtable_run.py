@@ -26,22 +26,11 @@ from tests.support.airtable_example import (
     build_example_base,
     environment,
     example_base,
+    named,
 )
 from tests.support.example_runs import RUN_1, RUN_2, assert_matches, ledger_rows
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
-
-
-def named(summary: dict, emulator: AirtableEmulator) -> dict:
-    """The summary with record ids in keys replaced by the records' names, as in a CSV run."""
-    names = {}
-    for table, primary in (("Membres", "Nom"), ("Missions", "Mission")):
-        names.update({r["id"]: r["fields"][primary] for r in emulator.records(table)})
-    documents = [
-        {**d, "key": ":".join(names.get(part, part) for part in d["key"].split(":"))}
-        for d in summary["documents"]
-    ]
-    return {**summary, "documents": documents}
 
 
 def minimum_requests(emulator: AirtableEmulator, summary: dict, statuses: int, before: dict) -> int:

@@ -228,3 +228,18 @@ def test_the_config_option_with_an_unknown_charter_key_fails_with_a_french_messa
     assert result.returncode == 2
     assert "Paramètre inconnu dans [charter] : contribution_rat" in result.stderr
     assert not (out / "run-summary.json").exists()
+
+
+def test_preview_prints_the_run_line_and_leaves_no_ledger(
+    env: dict[str, str], example: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = cae(env, "run", "--data", example, "--as-of", "2026-11-26", "--out", out, "--preview")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "2026-11-26 : 22 document(s) émis, 7 alerte(s), 4 erreur(s) de données. "
+        f"Résumé : {out / 'apercu' / 'run-summary.json'}",
+        f"Aperçu : rien n'a été envoyé ni réservé ; les documents sont dans {out / 'apercu'}.",
+    ]
+    assert read_summary(out / "apercu")["preview"] is True  # type: ignore[index]
+    assert sorted(p.name for p in out.iterdir()) == ["apercu"]

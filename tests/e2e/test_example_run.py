@@ -83,7 +83,16 @@ def test_payout_pdf_reads_back_with_its_figures(example):
 def test_run_summary_is_written_in_the_documented_shape(example):
     written = json.loads((example["out"] / "run-summary.json").read_text("utf-8"))
     assert written == example["second"]
-    assert set(written) == {"as_of", "source", "documents", "alerts", "errors"}
+    assert set(written) == {
+        "as_of",
+        "source",
+        "preview",
+        "source_requests",
+        "documents",
+        "alerts",
+        "errors",
+    }
+    assert written["preview"] is False and written["source_requests"] == 0
     assert written["source"] == "local"
     kinds = [d["kind"] for d in example["first"]["documents"]]
     assert kinds == sorted(kinds)

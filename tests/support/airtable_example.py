@@ -53,14 +53,28 @@ def build_example_base(emulator: AirtableEmulator, base: str = BASE) -> None:
     emulator.reset_counts()
 
 
+def named(summary: dict, emulator: AirtableEmulator) -> dict:
+    """The summary with record ids in keys replaced by the records' names, as in a CSV run."""
+    names = {}
+    for table, primary in (("Membres", "Nom"), ("Missions", "Mission")):
+        names.update({r["id"]: r["fields"][primary] for r in emulator.records(table)})
+    documents = [
+        {**d, "key": ":".join(names.get(part, part) for part in d["key"].split(":"))}
+        for d in summary["documents"]
+    ]
+    return {**summary, "documents": documents}
+
+
 @contextmanager
-def example_base() -> Iterator[AirtableEmulator]:
-    """The emulator holding the example base, the environment pointing a run at it."""
+def example_base(penalty: float = PENALTY) -> Iterator[AirtableEmulator]:
+    """The example base on a running emulator whose rate-limit penalty is ``penalty`` seconds
+    (the client's wait too), with the environment a run needs to reach it."""
     with (
-        AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator,
+        AirtableEmulator(TOKEN, BASE, penalty_seconds=penalty) as emulator,
         pytest.MonkeyPatch.context() as patch,
     ):
-        for name, value in environment(emulator).items():
+        env = {**environment(emulator), "CAE_AIRTABLE_PENALTY_SECONDS": str(penalty)}
+        for name, value in env.items():
             patch.setenv(name, value)
         build_example_base(emulator)
         yield emulator
