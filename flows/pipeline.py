@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import get_client
+from prefect.events import emit_event
 from prefect.runtime import flow_run
 
 from charter.scope import Scope, ScopeKind
 from flows.locks import one_run_at_a_time
-from services.report import report_sections, run_tags
+from services.report import REVIEW_EVENT, REVIEW_TAGS, report_sections, run_tags
 from services.run_setup import RunSetup
 from services.summary import Namer, build_summary
 from tasks.charter import evaluate_charter
@@ -80,10 +81,28 @@ def name_run(scope: Scope, namer: Namer) -> str:
 
 
 def tag_run(tags: set[str]) -> None:
-    """Add ``tags`` (``services.report.run_tags``) to this flow run, for the UI's filters."""
+    """Add ``tags`` (``services.report.run_tags``) to this flow run, for the UI's filters; when
+    one asks for a person, say so in a ``REVIEW_EVENT`` event (``cae/notifications.py``).
+
+    The event is needed because the server names a run's tags in its state events as they
+    were when the run started (it caches them for minutes): its "Completed" event does not
+    carry the tags added here."""
     run_id = flow_run.get_id()
     if run_id is None:
         return
     with get_client(sync_client=True) as client:
         current = client.read_flow_run(run_id)
         client.update_flow_run(run_id, tags=sorted(set(current.tags) | tags))
+    review = sorted(tags & set(REVIEW_TAGS))
+    if review:
+        emit_event(
+            REVIEW_EVENT,
+            resource={
+                "prefect.resource.id": f"prefect.flow-run.{run_id}",
+                "prefect.resource.name": current.name,
+            },
+            related=[
+                {"prefect.resource.id": f"prefect.tag.{t}", "prefect.resource.role": "tag"}
+                for t in review
+            ],
+        )

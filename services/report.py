@@ -57,9 +57,7 @@ def _code(value: Any) -> str:
 
 def _wrapped(value: Any) -> str:
     """Text for a table cell, inert, cut into lines of about ``CELL_WIDTH`` characters."""
-    lines = textwrap.wrap(
-        _cell(value), CELL_WIDTH, break_long_words=False, break_on_hyphens=False
-    )
+    lines = textwrap.wrap(_cell(value), CELL_WIDTH, break_long_words=False, break_on_hyphens=False)
     return "<br>".join(lines)
 
 
@@ -163,6 +161,12 @@ def write_summary(summary: RunSummary, out: Path) -> Path:
     text = json.dumps(summary.as_dict(), ensure_ascii=False, indent=2) + "\n"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+#: The tags of a run that needs a person, and the event that run sends when it ends (the
+#: automation of ``cae/notifications.py`` tells the staff).
+REVIEW_TAGS = ("a-verifier", "envoi-en-echec", "erreurs-de-donnees")
+REVIEW_EVENT = "cae.flow-run.a-verifier"
 
 
 def run_tags(summary: RunSummary, ledger: LedgerState) -> set[str]:
