@@ -41,11 +41,19 @@ FAILED = "cae : exécution en échec"
 REVIEW = "cae : exécution à vérifier"
 
 # Jinja, rendered by the Prefect server for each run (``flow_run``, ``flow``, ``event``).
-_LINK = "{% if flow_run|ui_url %}\nDans Prefect : {{ flow_run|ui_url }}{% endif %}"
-_FAILED_SUBJECT = "Exécution « {{ flow_run.name }} » : {{ flow_run.state.name }}"
+_LINK = (
+    "{% if flow_run|ui_url %}\nDans Prefect : {{ flow_run|ui_url }}"
+    "{% else %}\nIdentifiant de l'exécution dans Prefect : {{ flow_run.id }}{% endif %}"
+)
+_CRASHED = "{% if flow_run.state.name == 'Crashed' %}"
+_FAILED_SUBJECT = (
+    "Exécution « {{ flow_run.name }} » " + _CRASHED + "interrompue{% else %}en échec{% endif %}"
+)
 _FAILED_BODY = (
-    "L'exécution « {{ flow_run.name }} » ({{ flow.name }}) s'est terminée en état "
-    "{{ flow_run.state.name }} : {{ flow_run.state.message }}\n"
+    "L'exécution « {{ flow_run.name }} » ({{ flow.name }}) "
+    + _CRASHED
+    + "s'est arrêtée brutalement{% else %}a échoué{% endif %} "
+    "({{ flow_run.state.name }}) : {{ flow_run.state.message }}\n"
     "Aucun document n'est perdu ni envoyé deux fois : relancez-la une fois la cause corrigée "
     "(guide, « Après une panne »)." + _LINK
 )
