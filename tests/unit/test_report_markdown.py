@@ -150,3 +150,9 @@ def test_delivery_reads_in_french():
     report = report_markdown(payouts(), [], {})
     assert "| courriel |" in report and "| en échec |" in report
     assert "| dossier de sortie |" in report
+
+
+def test_the_staff_guide_names_each_alert_as_the_report_does():
+    guide = (Path(charter.__file__).parent.parent / "docs" / "guide.md").read_text("utf-8")
+    for kind, words in ALERT_LABELS.items():
+        assert f"| **{words}** `{kind}` |" in guide, kind
