@@ -2,18 +2,21 @@
 
 Starts a real Prefect server (``prefect server start``, a temporary ``PREFECT_HOME``, a free
 port), runs the bundled example as the guide describes it (the daily run of 2026-11-26, the
-December example of 2026-12-28, the monthly report), creates the concurrency limit an Airtable
-run takes and holds its slot, as a run killed outright would, then photographs each page with
-headless Chromium (Debian's ``chromium`` package) at 1,400 pixels wide::
+December example of 2026-12-28, the monthly report) and a run that fails, creates the
+concurrency limit an Airtable run takes and holds its slot, as a run killed outright would,
+then photographs each page with headless Chromium (Debian's ``chromium`` package) at 1,400
+pixels wide, once the page shows what it must (driven over the DevTools protocol)::
 
     .venv/bin/python scripts/screenshots.py            # writes docs/images/
     .venv/bin/python scripts/screenshots.py /tmp/shots # elsewhere
 
-Look at each image before committing it. It takes about a minute and a half.
+Look at each image before committing it. It takes two to four minutes (the server's
+first start runs its database migrations).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -25,6 +28,9 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
+
+from websockets.sync.client import connect  # a dependency of Prefect
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -65,25 +71,75 @@ def wait_healthy(env: dict[str, str], server: subprocess.Popen[bytes], seconds: 
     raise SystemExit(f"le serveur Prefect ne répond pas après {seconds:g} s")
 
 
-def shoot(env: dict[str, str], path: str, out: Path, height: int) -> None:
-    """One page of the UI, rendered for 15 s of virtual time, as a PNG."""
-    url = env["PREFECT_API_URL"].removesuffix("/api") + path
-    subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            f"--window-size={WIDTH},{height}",
-            f"--screenshot={out}",
-            "--virtual-time-budget=15000",
-            url,
-        ],
-        check=True,
-        capture_output=True,
-    )
-    print(f"{out} ({out.stat().st_size // 1024} Kio) : {url}")
+class Chromium:
+    """Headless Chromium driven over its DevTools protocol: each page is photographed once the
+    text it must show is there (a fixed delay would catch the UI half drawn)."""
+
+    def __init__(self, work: Path) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                f"--remote-debugging-port={self.port}",
+                f"--user-data-dir={work / 'chromium'}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list") as answer:
+                    pages = [t for t in json.loads(answer.read()) if t["type"] == "page"]
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("Chromium ne répond pas") from None
+                time.sleep(0.5)
+        self.socket = connect(pages[0]["webSocketDebuggerUrl"], max_size=None)
+        self.calls = 0
+
+    def call(self, method: str, **params: object) -> dict[str, Any]:
+        self.calls += 1
+        self.socket.send(json.dumps({"id": self.calls, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.socket.recv())
+            if message.get("id") == self.calls:
+                if "error" in message:
+                    raise RuntimeError(f"{method} : {message['error']}")
+                return message["result"]  # type: ignore[no-any-return]
+
+    def shoot(self, url: str, out: Path, height: int, showing: list[str]) -> None:
+        """``url`` at ``WIDTH`` × ``height`` once its text holds each of ``showing``."""
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=WIDTH,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        self.call("Page.navigate", url=url)
+        check = f"{json.dumps(showing)}.every(t => document.body.innerText.includes(t))"
+        deadline = time.monotonic() + 60
+        while not self.call("Runtime.evaluate", expression=check)["result"].get("value"):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{url} ne montre pas {showing} après 60 s")
+            time.sleep(0.5)
+        time.sleep(2)  # the UI's fade-in
+        png = self.call("Page.captureScreenshot", format="png")["data"]
+        out.write_bytes(base64.b64decode(png))
+        print(f"{out} ({out.stat().st_size // 1024} Kio) : {url}")
+
+    def close(self) -> None:
+        self.socket.close()
+        self.process.terminate()
+        self.process.wait(timeout=30)
 
 
 def populate(env: dict[str, str], work: Path) -> str:
@@ -101,6 +157,9 @@ def populate(env: dict[str, str], work: Path) -> str:
     ]
     for command in runs:
         subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+    # A run that fails (its data folder is gone), as the list shows one.
+    failing = f"from flows.daily import daily; daily(data={str(work / 'absent')!r}, out={out!r})"
+    subprocess.run([str(BIN / "python"), "-c", failing], cwd=ROOT, env=env, capture_output=True)
     (run,) = api(env, "/flow_runs/filter", {"flow_runs": {"name": {"any_": [FIRST_RUN]}}})
     (report,) = api(
         env,
@@ -144,9 +203,26 @@ def main(target: Path) -> None:
         try:
             wait_healthy(env, server, 180)
             report = populate(env, work)
-            shoot(env, "/runs", target / "prefect-executions.png", 1180)
-            shoot(env, f"/artifacts/artifact/{report}", target / "prefect-rapport.png", 1200)
-            shoot(env, "/concurrency-limits", target / "prefect-concurrence.png", 520)
+            ui = env["PREFECT_API_URL"].removesuffix("/api")
+            chromium = Chromium(work)
+            try:
+                chromium.shoot(
+                    f"{ui}/runs",
+                    target / "prefect-executions.png",
+                    1080,
+                    [FIRST_RUN, "daily-2026-12-28", "erreurs-de-donnees", "Failed"],
+                )
+                chromium.shoot(
+                    f"{ui}/artifacts/artifact/{report}",
+                    target / "prefect-rapport.png",
+                    1200,
+                    ["Documents émis", "erreurs-de-donnees"],
+                )
+                chromium.shoot(
+                    f"{ui}/concurrency-limits", target / "prefect-concurrence.png", 520, [LIMIT]
+                )
+            finally:
+                chromium.close()
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=30)
