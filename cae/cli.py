@@ -95,6 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
     unlock.add_argument("--source", choices=["airtable", "notion"], required=True)
     unlock.add_argument("--data", help="dossier contenant cae.toml (défaut : dossier courant)")
     unlock.add_argument("--config", help="fichier cae.toml")
+    notifications = commands.add_parser(
+        "notifications", help="prévenir l'équipe des exécutions en échec ou à vérifier"
+    )
+    notifications_verbs = notifications.add_subparsers(dest="verb", required=True)
+    notifications_setup = notifications_verbs.add_parser(
+        "setup",
+        help="créer ou mettre à jour les automatisations Prefect (webhook : "
+        "CAE_NOTIFY_WEBHOOK_URL)",
+    )
+    notifications_setup.add_argument(
+        "--block",
+        help="bloc de notification Prefect TYPE/NOM (défaut : custom-webhook/"
+        "cae-notifications, créé depuis CAE_NOTIFY_WEBHOOK_URL)",
+    )
     serve = commands.add_parser("serve", help="servir les déploiements et les webhooks")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8787)
@@ -283,6 +297,16 @@ def main(argv: list[str] | None = None) -> int:
         return notion_init(args)
     if args.command == "unlock":
         return unlock_source(args)
+    if args.command == "notifications":
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        from cae.notifications import NotificationError, setup  # Prefect: see the docstring
+
+        try:
+            print("\n".join(setup(args.block)))
+        except NotificationError as exc:
+            print(f"cae notifications : {exc}", file=sys.stderr)
+            return 2
+        return 0
     if args.command == "serve":
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         from cae.serve import serve  # Prefect: see the module's docstring

@@ -1,6 +1,8 @@
 """``cae serve``: the single-machine default. Serves the daily, monthly and targeted
 deployments with Prefect's ``serve`` (no work pool needed) and the webhook receiver, against the
-Prefect server of ``PREFECT_API_URL``.
+Prefect server of ``PREFECT_API_URL``. It also creates or updates the automations that notify
+the staff (``cae/notifications.py``) when ``CAE_NOTIFY_WEBHOOK_URL`` or ``CAE_NOTIFY_BLOCK`` is
+set.
 
 The receiver is configured from the environment (``cae/webhooks/settings.py`` lists the
 variables; secrets never on the command line).
@@ -16,6 +18,7 @@ import uvicorn
 from prefect import serve as prefect_serve
 from prefect.schedules import Cron
 
+from cae.notifications import setup_if_configured
 from cae.webhooks.app import create_app
 from cae.webhooks.launcher import prefect_launcher
 from cae.webhooks.settings import receiver_config_from_environment
@@ -53,6 +56,7 @@ def serve(
 ) -> None:
     """Register and serve the deployments, and listen for webhooks on ``host:port``."""
     served = deployments(source, data, out)
+    print(setup_if_configured())
     for deployment in served:
         # Registered before the receiver listens, so a webhook never names a deployment that
         # does not exist yet; serve() registers them again, which changes nothing.

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import State, get_client
+from prefect.events import emit_event
 from prefect.runtime import flow_run
 from prefect.states import Failed
 
@@ -19,7 +20,7 @@ from integrations.airtable import AirtableQuotaExceeded
 from integrations.refusals import find_refusal
 from services.backlog import save_backlog
 from services.preview import fresh_folder
-from services.report import report_sections, run_tags
+from services.report import REVIEW_EVENT, REVIEW_TAGS, report_sections, run_tags
 from services.run_setup import RunSetup
 from services.summary import Namer, build_summary
 from tasks.charter import evaluate_charter
@@ -116,10 +117,29 @@ def name_run(scope: Scope, namer: Namer, prefix: str = "") -> str:
 
 
 def tag_run(tags: set[str]) -> None:
-    """Add ``tags`` (``services.report.run_tags``) to this flow run, for the UI's filters."""
+    """Add ``tags`` (``services.report.run_tags``) to this flow run, for the UI's filters; when
+    one asks for a person, say so in a ``REVIEW_EVENT`` event (``cae/notifications.py``),
+    except for a preview, which sent nothing.
+
+    The event is needed because the server names a run's tags in its state events as they
+    were when the run started (it caches them for minutes): its "Completed" event does not
+    carry the tags added here."""
     run_id = flow_run.get_id()
     if run_id is None:
         return
     with get_client(sync_client=True) as client:
         current = client.read_flow_run(run_id)
         client.update_flow_run(run_id, tags=sorted(set(current.tags) | tags))
+    review = sorted(tags & set(REVIEW_TAGS))
+    if review and "apercu" not in tags:  # a preview sent nothing: nobody needs to act on it
+        emit_event(
+            REVIEW_EVENT,
+            resource={
+                "prefect.resource.id": f"prefect.flow-run.{run_id}",
+                "prefect.resource.name": current.name,
+            },
+            related=[
+                {"prefect.resource.id": f"prefect.tag.{t}", "prefect.resource.role": "tag"}
+                for t in review
+            ],
+        )

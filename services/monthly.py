@@ -17,6 +17,7 @@ from charter.money import ZERO
 from charter.params import CharterParams
 from documents.rendering import Renderer
 from integrations.ledger import LedgerStore
+from services.report import alert_line
 from settings.config import CooperativeInfo
 
 STAGES = {"payout_mid": "mi-parcours", "payout_delivery": "livraison"}
@@ -97,7 +98,7 @@ def report_markdown(report: dict[str, Any], path: Path) -> str:
         "",
         f"## Alertes ({len(report['alerts'])})",
         "",
-        *[f"- {a['message']}" for a in report["alerts"]],
+        *[alert_line(a) for a in report["alerts"]],
         "",
         f"PDF : `{path}`",
     ]

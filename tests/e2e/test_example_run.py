@@ -149,5 +149,12 @@ def test_run_leaves_a_markdown_and_a_table_artifact_and_few_task_runs(example):
     assert "Documents émis (22)" in report
     assert "Erreurs de données (4)" in report
     assert "Léa Fontaine" in report
+    # In French for the staff: amounts as "2 400,00 €", alerts in words with their code.
+    assert "| 2\u202f400,00\u00a0€ |" in report and "2400.00" not in report
+    assert "- **Mission sans chef·fe de projet ou lead dev** `mission_missing_roles` :" in report
+    table = by_type["table"].data
+    rows = json.loads(table) if isinstance(table, str) else table
+    assert set(rows[0]) == {"document", "membre", "montant", "envoi"}
+    assert "700,00\u00a0€" in [row["montant"] for row in rows]
     # A handful of batched tasks, whatever the number of records.
     assert len(task_runs) == 8
