@@ -2,7 +2,8 @@
 
 ``cae run --data DIR --as-of YYYY-MM-DD --out DIR [--config FILE]`` runs the daily job once, as a
 Prefect flow run. Exit status 0 when the run completed, data
-errors included; non-zero only when the run itself could not complete.
+errors included; 2 when it refused to email letters under a placeholder identity (SMTP set,
+``[cooperative]`` incomplete); 1 when the run could not complete otherwise.
 
 The commands that need Prefect (``run``, ``unlock``, ``serve``) import the flows when they run:
 Prefect takes seconds to import, which ``cae ledger`` does not pay, and it reads its settings
@@ -33,7 +34,7 @@ from integrations.airtable_init import init_base
 from integrations.ledger import SqliteLedger
 from integrations.notion import NotionClient, NotionSettings
 from integrations.notion_init import init_workspace
-from settings.config import Config
+from settings.config import Config, IdentityMissing
 from settings.defaults import EXAMPLE_DIR
 
 
@@ -103,9 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8787)
     serve.add_argument("--source", choices=["local", "airtable", "notion"], default="local")
-    serve.add_argument("--data")
-    serve.add_argument("--out", default="outbox")
-    serve.add_argument("--config")
+    serve.add_argument("--data", help="dossier de données (comme pour cae run)")
+    serve.add_argument("--out", default="outbox", help="dossier de sortie (défaut : ./outbox)")
+    serve.add_argument("--config", help="fichier cae.toml, pour toutes les exécutions servies")
+    serve.add_argument(
+        "--smtp-block", help="bloc Prefect EmailServerCredentials (défaut : CAE_SMTP_BLOCK)"
+    )
     return parser
 
 
@@ -123,6 +127,9 @@ def run(args: argparse.Namespace) -> int:
             smtp_block=args.smtp_block,
             source=args.source,
         )
+    except IdentityMissing as exc:
+        print(f"cae run : {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         print(f"cae run : l'exécution n'a pas pu aboutir : {exc}", file=sys.stderr)
         return 1
@@ -264,9 +271,16 @@ def main(argv: list[str] | None = None) -> int:
         return unlock_source(args)
     if args.command == "serve":
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        from cae.serve import serve  # Prefect: see the module's docstring
+        from cae.serve import Served, serve  # Prefect: see the module's docstring
 
-        serve(args.host, args.port, args.source, args.data, args.out, args.config)
+        try:
+            served = Served.resolve(
+                args.source, args.data, args.out, args.config, args.smtp_block
+            )
+        except ValueError as exc:
+            print(f"cae serve : {exc}", file=sys.stderr)
+            return 1
+        serve(args.host, args.port, served)
         return 0
     raise AssertionError(args.command)
 

@@ -23,7 +23,9 @@ from tasks.report import publish_report
 
 def apply_charter(run: RunSetup, scope: Scope | None = None) -> dict[str, Any]:
     """The whole pipeline, alone on its source: a second run on the same Airtable base or
-    Notion ledger waits for this one to finish (``flows/locks.py``)."""
+    Notion ledger waits for this one to finish (``flows/locks.py``). A run that would email
+    letters under a placeholder identity stops first, having claimed nothing."""
+    run.refuse_placeholder_identity()
     with one_run_at_a_time(run.lock):
         return _apply_charter(run, scope)
 

@@ -24,7 +24,7 @@ from integrations.smtp import DeliveryRefused, DeliveryUnknown
 from services.run_log import Logger
 from services.summary import Issued, Namer, document_details
 from settings.config import CooperativeInfo
-from settings.defaults import PARIS
+from settings.defaults import PARIS, PLACEHOLDER_SENDER
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class Delivery:
             message = build_message(
                 item.result,
                 key=doc.key,
-                sender=self.info.email or "cooperative@example.invalid",
+                sender=self.info.email or PLACEHOLDER_SENDER,
                 to=to,
                 cc=cc,
                 attachment_name=f"{file_stem(doc.key)}.pdf",

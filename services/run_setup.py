@@ -23,7 +23,7 @@ from integrations.outbox import Outbox
 from integrations.smtp import SmtpMailer, credentials_from_environment
 from integrations.workbook import LocalWorkbook
 from services.delivery import Mailer, OutboxOnly
-from settings.config import Config
+from settings.config import Config, IdentityMissing, missing_identity
 from settings.defaults import EXAMPLE_DIR, paris_today
 
 SOURCES = ("local", "airtable", "notion")
@@ -40,6 +40,16 @@ class RunSetup:
     mailer: Mailer
     #: The Prefect concurrency limit serialising runs on this source (None: local, safe alone).
     lock: str | None = None
+
+    def refuse_placeholder_identity(self) -> None:
+        """Raise ``IdentityMissing`` before anything is claimed when this run would email
+        letters while ``[cooperative]`` lacks a name, a sender or ``staff_email``. Writing to
+        the out folder only (no SMTP) keeps the defaults."""
+        if self.mailer.name == OutboxOnly.name:
+            return
+        missing = missing_identity(self.config)
+        if missing:
+            raise IdentityMissing(missing, self.config.path)
 
     @classmethod
     def create(
