@@ -274,9 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         from cae.serve import Served, serve  # Prefect: see the module's docstring
 
         try:
-            served = Served.resolve(
-                args.source, args.data, args.out, args.config, args.smtp_block
-            )
+            served = Served.resolve(args.source, args.data, args.out, args.config, args.smtp_block)
         except ValueError as exc:
             print(f"cae serve : {exc}", file=sys.stderr)
             return 1

@@ -67,7 +67,8 @@ def test_smtp_with_a_placeholder_identity_sends_nothing_and_claims_nothing(
 
     error = capsys.readouterr().err
     assert "Envoi par email refusé" in error
-    assert f"[cooperative] de {(data / 'cae.toml').resolve()} ne renseigne pas name, staff_email." in error
+    where = (data / "cae.toml").resolve()
+    assert f"[cooperative] de {where} ne renseigne pas name, staff_email." in error
     assert not connected(listener)
     ledger = out / "ledger.sqlite"
     assert not ledger.exists() or SqliteLedger(ledger).rows() == []

@@ -117,9 +117,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
             "--smtp-block", BLOCK,
         ]  # fmt: skip
         log = (root / "serve.log").open("w")
-        process = subprocess.Popen(
-            command, env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_for(lambda: _healthy(port) or process.poll() is not None, timeout=90)
             assert process.poll() is None, (root / "serve.log").read_text()
