@@ -1,0 +1,147 @@
+"""One Airtable budget for every process: ``cae serve`` (its receiver reading webhook payloads,
+and the runs it serves, each in its own process) on a base held to Airtable's real limit of
+5 requests in any second. A daily run and three webhook-triggered targeted runs, with the
+receiver's payload reads in between, all at once: not one 429.
+
+Every request takes a slot of ``cae-rate-airtable-<base>`` on the Prefect server first
+(``integrations/shared_rate.py``); without it, each process paced itself at 5 a second and
+together they went over (issue 17).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from cae.webhooks.airtable_registration import create_webhook, save_webhook_secret
+from emulators.airtable import AirtableEmulator
+from integrations.airtable import AirtableClient, AirtableSettings
+from settings.config import Config
+from tests.support.airtable_example import TOKEN, build_example_base, environment
+from tests.support.loopback import free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
+
+BASE = "appSHAREDBUDGET"  # its own base, so its own budget on the session's server
+MISSIONS = [
+    "Outil de facturation Artisans du 11e",
+    "Refonte intranet Mairie de Montreuil",
+    "Portail adhérents Fédération des Épiceries",
+]
+
+
+def wait_for(predicate, timeout: float, every: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError("timed out")
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+def flow_runs(since) -> list:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStartTime
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(after_=since))
+        )
+
+
+def test_the_receiver_and_four_served_runs_share_one_budget(tmp_path):
+    from datetime import UTC, datetime
+
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL
+
+    port = free_port()
+    # Airtable's real limit: 5 requests in any second; a short penalty keeps a failure quick.
+    with AirtableEmulator(TOKEN, BASE, rate_limit=5, penalty_seconds=2.0) as emulator:
+        build_example_base(emulator, BASE)
+        client = AirtableClient(AirtableSettings.from_environment(env=environment(emulator, BASE)))
+        schema = Config().schema
+        watched = {
+            schema.label(key): [f.label for f in schema.table(key).fields]
+            for key in ("missions", "members")
+        }
+        url = f"http://127.0.0.1:{port}/webhooks/airtable"
+        created = create_webhook(client, url, list(watched), watched)
+        save_webhook_secret(
+            tmp_path / "webhook.json", created.webhook_id, created.mac_secret_base64
+        )
+        env = {
+            **os.environ,
+            **environment(emulator, BASE),
+            "CAE_AIRTABLE_PENALTY_SECONDS": "2",
+            "CAE_SHARED_RATE": "on",
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "CAE_AIRTABLE_WEBHOOK": str(tmp_path / "webhook.json"),
+            "CAE_STATE_DIR": str(tmp_path / "state"),
+        }
+        command = [
+            sys.executable, "-m", "cae.cli", "serve", "--source", "airtable",
+            "--port", str(port), "--out", str(tmp_path / "out"), "--data", str(tmp_path),
+        ]  # fmt: skip
+        log = (tmp_path / "serve.log").open("w")
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: _healthy(port) or process.poll() is not None, timeout=90)
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+            emulator.reset_counts()
+            since = datetime.now(UTC)
+            run_deployment("daily/daily", timeout=0)
+            ids = {
+                r["fields"]["Mission"]: r["id"]
+                for r in emulator.records("Missions", base=BASE)
+                if r["fields"]["Mission"] in MISSIONS
+            }
+            for title in MISSIONS:  # three edits, three pings: three targeted runs
+                emulator.change_record("Missions", ids[title], {"Étape": "Mi-parcours"}, base=BASE)
+                assert emulator.ping(created.webhook_id, base=BASE) == 200
+                time.sleep(1.0)
+
+            def finished() -> list | None:
+                mine = [
+                    r
+                    for r in flow_runs(since)
+                    if r.parameters.get("record") in ids.values() or r.name.startswith("daily-")
+                ]
+                done = [r for r in mine if r.state is not None and r.state.is_final()]
+                return mine if len(mine) >= 4 and len(done) == len(mine) else None
+
+            runs = wait_for(finished, timeout=600)
+            requests_made = len(emulator.requests)
+            rate_limited = emulator.count_429()
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
+
+    with get_client(sync_client=True) as prefect:
+        limit = prefect.read_global_concurrency_limit_by_name(f"cae-rate-airtable-{BASE}")
+    print(f"\nshared budget: {requests_made} Airtable requests, {rate_limited} × 429")
+    assert {r.state_name for r in runs} == {"Completed"}, [(r.name, r.state_name) for r in runs]
+    assert len([r for r in runs if r.name.startswith("daily-")]) == 1
+    assert len([r for r in runs if r.parameters.get("record") in ids.values()]) == 3
+    assert (limit.limit, limit.slot_decay_per_second) == (1, 4.0)
+    assert rate_limited == 0
