@@ -11,20 +11,14 @@ staff copy.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from cae.webhooks.airtable_registration import create_webhook, save_webhook_secret
 from emulators.airtable import AirtableEmulator
-from integrations.airtable import AirtableClient, AirtableSettings
-from settings.config import Config
 from tests.support.airtable_example import BASE, PENALTY, TOKEN, build_example_base, environment
 from tests.support.loopback import free_port
+from tests.support.serving import register_webhook, serving, wait_for
 from tests.support.smtp_server import SmtpServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
@@ -49,23 +43,6 @@ base_id = "{BASE}"
 BLOCK = "cae-serve-config-smtp"
 
 
-def wait_for(predicate, timeout: float = 240.0, every: float = 0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out")
-
-
-def _healthy(port: int) -> bool:
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except requests.ConnectionError:
-        return False
-
-
 def mission_id(emulator: AirtableEmulator, title: str) -> str:
     return next(r["id"] for r in emulator.records("Missions") if r["fields"]["Mission"] == title)
 
@@ -86,15 +63,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
             smtp_server="127.0.0.1", smtp_port=smtp.port, smtp_type="INSECURE"
         ).save(BLOCK, overwrite=True)
         build_example_base(emulator)
-        client = AirtableClient(AirtableSettings.from_environment(env=environment(emulator)))
-        schema = Config().schema
-        watched = {
-            schema.label(key): [f.label for f in schema.table(key).fields]
-            for key in ("missions", "members")
-        }
-        url = f"http://127.0.0.1:{port}/webhooks/airtable"
-        created = create_webhook(client, url, list(watched), watched)
-        save_webhook_secret(root / "webhook.json", created.webhook_id, created.mac_secret_base64)
+        webhook = register_webhook(emulator, BASE, port, root / "webhook.json")
         env = {
             name: value
             for name, value in os.environ.items()
@@ -111,24 +80,12 @@ def served(tmp_path_factory: pytest.TempPathFactory):
             }
         )
         del env["AIRTABLE_BASE_ID"]  # the base comes from the file's [airtable] base_id
-        command = [
-            sys.executable, "-m", "cae.cli", "serve", "--source", "airtable",
-            "--port", str(port), "--out", "out", "--config", "../conf/cae.toml",
+        arguments = [
+            "--source", "airtable", "--out", "out", "--config", "../conf/cae.toml",
             "--smtp-block", BLOCK,
         ]  # fmt: skip
-        log = (root / "serve.log").open("w")
-        process = subprocess.Popen(command, env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for(lambda: _healthy(port) or process.poll() is not None, timeout=90)
-            assert process.poll() is None, (root / "serve.log").read_text()
-            yield {"emulator": emulator, "smtp": smtp, "webhook": created.webhook_id, "root": root}
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
+        with serving(arguments, env, port, root / "serve.log", cwd=work):
+            yield {"emulator": emulator, "smtp": smtp, "webhook": webhook, "root": root}
 
 
 def test_the_deployments_carry_serves_configuration_as_absolute_paths(served):

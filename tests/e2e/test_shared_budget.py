@@ -11,40 +11,25 @@ together they went over (issue 17).
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
+import threading
 import time
 
 import pytest
-import requests
 
-from cae.webhooks.airtable_registration import create_webhook, save_webhook_secret
 from emulators.airtable import AirtableEmulator
-from integrations.airtable import AirtableClient, AirtableSettings
-from settings.config import Config
 from tests.support.airtable_example import TOKEN, build_example_base, environment
 from tests.support.loopback import free_port
+from tests.support.serving import register_webhook, serving, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
 
 BASE = "appSHAREDBUDGET"  # its own base, so its own budget on the session's server
 
 
-def wait_for(predicate, timeout: float, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError("timed out")
-
-
-def _healthy(port: int) -> bool:
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except requests.ConnectionError:
-        return False
+def ping_until(emulator: AirtableEmulator, webhook: str, stop: threading.Event) -> None:
+    while not stop.is_set():
+        emulator.ping(webhook, base=BASE)
+        stop.wait(0.2)
 
 
 def flow_runs(since) -> list:
@@ -68,17 +53,7 @@ def test_the_receiver_and_four_served_runs_share_one_budget(tmp_path):
     # Airtable's real limit: 5 requests in any second; a short penalty keeps a failure quick.
     with AirtableEmulator(TOKEN, BASE, rate_limit=5, penalty_seconds=2.0) as emulator:
         build_example_base(emulator, BASE)
-        client = AirtableClient(AirtableSettings.from_environment(env=environment(emulator, BASE)))
-        schema = Config().schema
-        watched = {
-            schema.label(key): [f.label for f in schema.table(key).fields]
-            for key in ("missions", "members")
-        }
-        url = f"http://127.0.0.1:{port}/webhooks/airtable"
-        created = create_webhook(client, url, list(watched), watched)
-        save_webhook_secret(
-            tmp_path / "webhook.json", created.webhook_id, created.mac_secret_base64
-        )
+        webhook = register_webhook(emulator, BASE, port, tmp_path / "webhook.json")
         env = {
             **os.environ,
             **environment(emulator, BASE),
@@ -90,15 +65,15 @@ def test_the_receiver_and_four_served_runs_share_one_budget(tmp_path):
             "CAE_AIRTABLE_WEBHOOK": str(tmp_path / "webhook.json"),
             "CAE_STATE_DIR": str(tmp_path / "state"),
         }
-        command = [
-            sys.executable, "-m", "cae.cli", "serve", "--source", "airtable",
-            "--port", str(port), "--out", str(tmp_path / "out"), "--data", str(tmp_path),
-        ]  # fmt: skip
-        log = (tmp_path / "serve.log").open("w")
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for(lambda: _healthy(port) or process.poll() is not None, timeout=90)
-            assert process.poll() is None, (tmp_path / "serve.log").read_text()
+        arguments = [
+            "--source",
+            "airtable",
+            "--out",
+            str(tmp_path / "out"),
+            "--data",
+            str(tmp_path),
+        ]
+        with serving(arguments, env, port, tmp_path / "serve.log"):
             emulator.reset_counts()
             since = datetime.now(UTC)
             run_deployment("daily/daily", timeout=0)
@@ -110,10 +85,6 @@ def test_the_receiver_and_four_served_runs_share_one_budget(tmp_path):
             }
             ids = dict(sorted(ids.items())[:3])
             assert len(ids) == 3
-            for record in ids.values():
-                emulator.change_record("Missions", record, {"Étape": "Mi-parcours"}, base=BASE)
-                assert emulator.ping(created.webhook_id, base=BASE) == 200
-                time.sleep(1.0)
 
             def finished() -> list | None:
                 mine = [
@@ -124,20 +95,26 @@ def test_the_receiver_and_four_served_runs_share_one_budget(tmp_path):
                 done = [r for r in mine if r.state is not None and r.state.is_final()]
                 return mine if len(mine) >= 4 and len(done) == len(mine) else None
 
-            runs = wait_for(finished, timeout=300)
+            # Pings all along, as a busy base sends them: the receiver reads payloads at its
+            # own pace while the runs read and write.
+            stop = threading.Event()
+            pinger = threading.Thread(target=ping_until, args=(emulator, webhook, stop))
+            pinger.start()
+            try:
+                for record in ids.values():
+                    emulator.change_record("Missions", record, {"Étape": "Mi-parcours"}, base=BASE)
+                    time.sleep(2.0)
+
+                runs = wait_for(finished, timeout=300)
+            finally:
+                stop.set()
+                pinger.join()
             requests_made = len(emulator.requests)
             rate_limited = emulator.count_429()
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
 
+    print(f"\nshared budget: {requests_made} Airtable requests, {rate_limited} × 429")
     with get_client(sync_client=True) as prefect:
         limit = prefect.read_global_concurrency_limit_by_name(f"cae-rate-airtable-{BASE}")
-    print(f"\nshared budget: {requests_made} Airtable requests, {rate_limited} × 429")
     assert {r.state_name for r in runs} == {"Completed"}, [(r.name, r.state_name) for r in runs]
     assert len([r for r in runs if r.name.startswith("daily-")]) == 1
     assert len([r for r in runs if r.parameters.get("record") in ids.values()]) == 3
