@@ -6,7 +6,8 @@ Prefect flow run; with ``--mission ID`` or ``--member ID``, the targeted run on 
 data errors included; 2 when the command is refused before Prefect starts (a wrong option, a
 missing folder, a bad ``cae.toml``, a missing token: ``cae/preflight.py``) or when Airtable or
 Notion refused it before it claimed anything (a sentence says what to fix: ``cae.failures``);
-1 when the run itself could not complete.
+2 as well when it refused to email letters under a placeholder identity (SMTP
+set, ``[cooperative]`` incomplete); 1 when the run itself could not complete.
 
 ``cae check`` (``cae/check_cli.py``) checks the same settings without running anything.
 
@@ -32,7 +33,7 @@ from cae.failures import report_failure
 from cae.terminal import launch
 from charter.model import LedgerStatus
 from integrations.ledger import SqliteLedger
-from settings.config import Config
+from settings.config import Config, IdentityMissing
 from settings.defaults import EXAMPLE_DIR
 
 if TYPE_CHECKING:
@@ -113,9 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8787)
     serve.add_argument("--source", choices=["local", "airtable", "notion"], default="local")
-    serve.add_argument("--data")
-    serve.add_argument("--out", default="outbox")
-    serve.add_argument("--config")
+    serve.add_argument("--data", help="dossier de données (comme pour cae run)")
+    serve.add_argument("--out", default="outbox", help="dossier de sortie (défaut : ./outbox)")
+    serve.add_argument("--config", help="fichier cae.toml, pour toutes les exécutions servies")
+    serve.add_argument(
+        "--smtp-block", help="bloc Prefect EmailServerCredentials (défaut : CAE_SMTP_BLOCK)"
+    )
     return parser
 
 
@@ -135,6 +139,9 @@ def run(args: argparse.Namespace) -> int:
     kind, record = ("mission", args.mission) if args.mission else ("member", args.member)
     try:
         summary = targeted(kind=kind, record=record, **options) if record else daily(**options)
+    except IdentityMissing as exc:
+        print(f"cae run : {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:
         return report_failure("cae run", exc, detail=f"l'exécution n'a pas pu aboutir : {exc}")
     folder = os.path.join(args.out, "apercu") if args.preview else args.out
@@ -309,9 +316,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "serve":
         os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        from cae.serve import serve  # Prefect: see the module's docstring
+        from cae.serve import Served, serve  # Prefect: see the module's docstring
 
-        serve(args.host, args.port, args.source, args.data, args.out, args.config)
+        try:
+            served = Served.resolve(args.source, args.data, args.out, args.config, args.smtp_block)
+        except ValueError as exc:
+            print(f"cae serve : {exc}", file=sys.stderr)
+            return 1
+        serve(args.host, args.port, served)
         return 0
     raise AssertionError(args.command)
 

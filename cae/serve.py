@@ -4,13 +4,20 @@ Prefect server of ``PREFECT_API_URL``. It also creates or updates the automation
 the staff (``cae/notifications.py``) when ``CAE_NOTIFY_WEBHOOK_URL`` or ``CAE_NOTIFY_BLOCK`` is
 set.
 
+Every run it serves uses the configuration ``cae serve`` itself was given, whether scheduled,
+started by a webhook or by hand from the UI: the source, the data folder, the out folder,
+``cae.toml`` and the SMTP block are the deployments' default parameters, as absolute paths
+(``run_parameters``), so no run depends on its working folder.
+
 The receiver is configured from the environment (``cae/webhooks/settings.py`` lists the
 variables; secrets never on the command line).
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +32,64 @@ from cae.webhooks.settings import receiver_config_from_environment
 from flows.daily import daily
 from flows.monthly import monthly_report
 from flows.targeted import targeted
+from settings.config import locate
+from settings.defaults import EXAMPLE_DIR
 
 
-def deployments(source: str, data: str | None, out: str) -> list[Any]:
+@dataclass(frozen=True)
+class Served:
+    """What ``cae serve`` was given, resolved once; every run it serves gets the same."""
+
+    source: str
+    data: str | None
+    out: str
+    config: str | None
+    smtp_block: str | None
+
+    @classmethod
+    def resolve(
+        cls,
+        source: str,
+        data: str | None,
+        out: str,
+        config_file: str | None,
+        smtp_block: str | None = None,
+        cwd: Path | None = None,
+    ) -> Served:
+        """Absolute paths, read in ``cwd`` (default: the current folder). ``config`` is the
+        ``cae.toml`` the runs read: ``--config``, else the one of the data folder (of the
+        current folder for Airtable and Notion, of the bundled example for ``local`` without
+        ``--data``), else None (the defaults). ``smtp_block`` defaults to ``CAE_SMTP_BLOCK``."""
+        here = cwd or Path.cwd()
+        folder = here / data if data else (EXAMPLE_DIR if source == "local" else here)
+        explicit = here / config_file if config_file else None
+        found = locate(folder, explicit)
+        return cls(
+            source=source,
+            data=str(folder.resolve()) if data else None,
+            out=str((here / out).resolve()),
+            config=str(found) if found is not None else None,
+            smtp_block=smtp_block or os.environ.get("CAE_SMTP_BLOCK") or None,
+        )
+
+    def run_parameters(self, sends: bool = True) -> dict[str, Any]:
+        """The deployments' default parameters; the monthly report (``sends=False``) sends
+        no mail and takes no SMTP block."""
+        parameters: dict[str, Any] = {
+            "source": self.source,
+            "data": self.data,
+            "out": self.out,
+            "config": self.config,
+        }
+        if sends:
+            parameters["smtp_block"] = self.smtp_block
+        return parameters
+
+
+def deployments(served: Served) -> list[Any]:
     """The three deployments of prefect.yaml, for ``serve``."""
-    parameters = {"source": source, "data": data, "out": str(Path(out).resolve())}
-    tags = ["cae", f"source:{source}"]
+    parameters = served.run_parameters()
+    tags = ["cae", f"source:{served.source}"]
     return [
         daily.to_deployment(
             "daily",
@@ -42,7 +101,7 @@ def deployments(source: str, data: str | None, out: str) -> list[Any]:
         monthly_report.to_deployment(
             "monthly",
             schedules=[Cron("30 7 1 * *", timezone="Europe/Paris")],
-            parameters=parameters,
+            parameters=served.run_parameters(sends=False),
             tags=[*tags, "monthly"],
         ),
         targeted.to_deployment(
@@ -51,18 +110,17 @@ def deployments(source: str, data: str | None, out: str) -> list[Any]:
     ]
 
 
-def serve(
-    host: str, port: int, source: str, data: str | None, out: str, config_file: str | None
-) -> None:
+def serve(host: str, port: int, served: Served) -> None:
     """Register and serve the deployments, and listen for webhooks on ``host:port``."""
-    served = deployments(source, data, out)
+    deployed = deployments(served)
     print(setup_if_configured())
-    for deployment in served:
+    for deployment in deployed:
         # Registered before the receiver listens, so a webhook never names a deployment that
         # does not exist yet; serve() registers them again, which changes nothing.
         deployment.apply()
-    app = create_app(receiver_config_from_environment(data, config_file), prefect_launcher())
+    receiver = receiver_config_from_environment(served.data, served.config)
+    app = create_app(receiver, prefect_launcher())
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     threading.Thread(target=server.run, name="webhooks", daemon=True).start()
     print(f"Récepteur de webhooks : http://{host}:{port}/webhooks/… ; déploiements servis.")
-    prefect_serve(*served)
+    prefect_serve(*deployed)

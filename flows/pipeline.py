@@ -35,7 +35,9 @@ def apply_charter(run: RunSetup, scope: Scope | None = None) -> dict[str, Any] |
     Notion ledger waits for this one to finish (``flows/locks.py``).
 
     When Airtable or Notion refuse it (``integrations.refusals``), the run's report says what
-    to fix and the flow run ends ``Failed`` with that sentence as its message."""
+    to fix and the flow run ends ``Failed`` with that sentence as its message. A run that would
+    email letters under a placeholder identity stops first, having claimed nothing."""
+    run.refuse_placeholder_identity()
     claimed: list[str] = []
     try:
         with one_run_at_a_time(run.lock):

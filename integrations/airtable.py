@@ -30,6 +30,7 @@ from requests.adapters import HTTPAdapter
 from integrations.environment import Environment
 from integrations.pacing import SlidingWindow, backoff, shared_pacer
 from integrations.refusals import Context, refused
+from integrations.shared_rate import budget
 
 #: Airtable's penalty after a 429, in seconds. Tests shorten it with CAE_AIRTABLE_PENALTY_SECONDS.
 PENALTY_SECONDS = 30.0
@@ -98,12 +99,14 @@ class AirtableAdapter(HTTPAdapter):
     def __init__(self, settings: AirtableSettings) -> None:
         super().__init__()
         self.settings = settings
-        # The limit is per base: every client of one base in this process shares its pacer.
-        self.pacer = shared_pacer(
+        # The limit is per base: every client of one base in this process shares its pacer,
+        # and with a Prefect server every process shares one budget (integrations/shared_rate).
+        local = shared_pacer(
             ("airtable", settings.endpoint_url, settings.base_id),
             settings.requests_per_second,
             SlidingWindow,
         )
+        self.pacer = budget("airtable", settings.base_id, local)
         self.rate_limited = 0  # how many 429s this client received
         self.requests = 0  # how many requests this client sent, each attempt counted
         #: Writes sent again after a failure that may have come after the server applied them

@@ -45,6 +45,7 @@ from integrations.environment import Environment
 from integrations.notion_properties import plain_value
 from integrations.pacing import TokenBucket, backoff, retry_after, shared_pacer
 from integrations.refusals import Context, refused
+from integrations.shared_rate import budget
 
 API_VERSION = "2025-09-03"
 BASE_URL = "https://api.notion.com"
@@ -95,11 +96,13 @@ class NotionTransport(httpx.HTTPTransport):
         super().__init__()
         self.settings = settings
         # The limit is per integration token: every client of one token in this process
-        # shares its pacer.
+        # shares its pacer, and with a Prefect server every process shares one budget
+        # (integrations/shared_rate), named after a hash of the token, never the token.
         token = hashlib.sha256(settings.token.encode()).hexdigest()
-        self.pacer = shared_pacer(
+        local = shared_pacer(
             ("notion", settings.base_url, token), settings.requests_per_second, TokenBucket
         )
+        self.pacer = budget("notion", token[:16], local)
         self.rate_limited = 0  # how many 429s this client received
         self.requests = 0  # how many requests this client sent, each attempt counted
 

@@ -32,7 +32,7 @@ from services import progress
 from services.run_log import Logger
 from services.summary import Issued, Namer, document_details
 from settings.config import CooperativeInfo
-from settings.defaults import PARIS
+from settings.defaults import PARIS, PLACEHOLDER_SENDER
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class Delivery:
         message = build_message(
             item.result,
             key=doc.key,
-            sender=self.info.email or "cooperative@example.invalid",
+            sender=self.info.email or PLACEHOLDER_SENDER,
             to=to,
             cc=cc,
             attachment_name=f"{file_stem(doc.key)}.pdf",

@@ -27,7 +27,7 @@ from integrations.smtp import SmtpMailer, credentials_from_environment
 from integrations.workbook import LocalWorkbook
 from services.delivery import Mailer, OutboxOnly
 from services.preview import PREVIEW_FOLDER, PreviewMailer, preview_ledger
-from settings.config import Config
+from settings.config import Config, IdentityMissing, missing_identity
 from settings.defaults import paris_today
 
 
@@ -63,6 +63,16 @@ class RunSetup:
     def delivery_outbox(self) -> Outbox:
         """Where this run writes the documents it issues."""
         return Outbox(self.report_dir) if self.preview else self.outbox
+
+    def refuse_placeholder_identity(self) -> None:
+        """Raise ``IdentityMissing`` before anything is claimed when this run would email
+        letters while ``[cooperative]`` lacks a name, a sender or ``staff_email``. Writing to
+        the out folder only (no SMTP) keeps the defaults."""
+        if self.mailer.name == OutboxOnly.name:
+            return
+        missing = missing_identity(self.config)
+        if missing:
+            raise IdentityMissing(missing, self.config.path)
 
     @classmethod
     def create(

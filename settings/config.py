@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from charter.params import CharterParams
+from settings.defaults import PLACEHOLDER_NAME, PLACEHOLDER_SENDER
 from settings.schema import Schema
 
 CONFIG_NAME = "cae.toml"
@@ -29,7 +30,7 @@ class ConfigError(ValueError):
 class CooperativeInfo:
     """What the letterhead and the signature block say."""
 
-    name: str = "Coopérative No-Code"
+    name: str = PLACEHOLDER_NAME
     address: str = ""
     city: str = "Paris"
     legal: str = ""  # legal identifiers, one line: "SCOP SA à capital variable – SIRET …"
@@ -119,12 +120,53 @@ class Config:
     @classmethod
     def find(cls, data_dir: Path, explicit: Path | None = None) -> Config:
         """``--config FILE`` when given, else ``cae.toml`` in the data folder, else defaults."""
-        if explicit is not None:
-            if not explicit.is_file():
-                raise ConfigError(f"Fichier de configuration introuvable : {explicit}")
-            return cls.load(explicit)
-        candidate = data_dir / CONFIG_NAME
-        return cls.load(candidate) if candidate.is_file() else cls()
+        found = locate(data_dir, explicit)
+        return cls.load(found) if found is not None else cls()
+
+
+def locate(data_dir: Path, explicit: Path | None = None) -> Path | None:
+    """The file ``Config.find`` reads, as an absolute path: ``--config FILE`` (which must
+    exist), else ``cae.toml`` in the data folder; None when there is none (the defaults)."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"Fichier de configuration introuvable : {explicit}")
+        return explicit.resolve()
+    candidate = data_dir / CONFIG_NAME
+    return candidate.resolve() if candidate.is_file() else None
+
+
+#: The ``[cooperative]`` keys a letter sent by email must carry: who signs, who sends, who is
+#: copied. Left out (or at their placeholder), the letter would reach a member under a made-up
+#: identity.
+IDENTITY_KEYS = ("name", "email", "staff_email")
+
+
+class IdentityMissing(ConfigError):
+    """SMTP is configured but ``[cooperative]`` lacks part of the identity letters carry."""
+
+    def __init__(self, missing: list[str], path: Path | None) -> None:
+        self.missing = missing
+        where = f"de {path}" if path is not None else "(aucun fichier cae.toml trouvé)"
+        super().__init__(
+            f"Envoi par email refusé : la section [cooperative] {where} ne renseigne pas "
+            f"{', '.join(missing)}. Aucun courrier ne part sous une identité par défaut : "
+            "complétez ces clés (name : nom de la coopérative, email : adresse d'expédition, "
+            "staff_email : l'équipe en copie), ou retirez les réglages SMTP pour n'écrire les "
+            "courriers que dans le dossier de sortie."
+        )
+
+
+def missing_identity(config: Config) -> list[str]:
+    """The ``IDENTITY_KEYS`` that ``[cooperative]`` leaves empty or at their placeholder
+    (``settings.defaults``), in that order; empty when letters may go out by email."""
+    info = config.cooperative
+    placeholders = {"name": PLACEHOLDER_NAME, "email": PLACEHOLDER_SENDER}
+    missing = []
+    for key in IDENTITY_KEYS:
+        value = getattr(info, key).strip()
+        if not value or value == placeholders.get(key):
+            missing.append(key)
+    return missing
 
 
 def _airtable(values: dict[str, Any]) -> dict[str, str]:

@@ -8,6 +8,12 @@ from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
 
+#: The letterhead of a ``cae.toml`` without ``[cooperative] name``: fine for the out folder,
+#: never for mail to real members (``settings.config.missing_identity``).
+PLACEHOLDER_NAME = "Coopérative No-Code"
+#: The sender of a letter when ``[cooperative] email`` is not set (out folder only).
+PLACEHOLDER_SENDER = "cooperative@example.invalid"
+
 #: The folder of the ``cae`` package, which ships the example cooperative as package data.
 _CAE_DIR = Path(__file__).resolve().parent.parent / "cae"
 #: The example cooperative shipped with the package (see ``cae/example/README.md``).

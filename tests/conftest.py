@@ -8,6 +8,10 @@ import os
 import pytest
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# The budget shared across processes (integrations/shared_rate.py) costs a call to the Prefect
+# server per Airtable or Notion request; each test has its own base, so only the test that
+# checks the shared budget turns it on.
+os.environ.setdefault("CAE_SHARED_RATE", "off")
 
 # Prefect sets up its logging handlers when first imported, on the ``sys.stderr`` of that
 # moment. Imported here, they write to the session's stream; imported inside a test that uses

@@ -61,6 +61,10 @@ def base_env(smtp: SmtpServer) -> dict[str, str]:
     }
 
 
+#: The example's cae.toml: the letters go out by email, so they need the cooperative's identity.
+IDENTITY = ("--config", str(EXAMPLE_DIR / "cae.toml"))
+
+
 def cae_run(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "cae.cli", "run", "--as-of", "2026-11-26", *arguments]
 
@@ -88,7 +92,7 @@ def test_two_airtable_runs_at_once_are_serialised_and_send_each_document_once(tm
     ):
         env = {**base_env(smtp), **environment(emulator)}
         build_example_base(emulator)
-        command = cae_run("--source", "airtable", "--out", str(tmp_path / "out"))
+        command = cae_run("--source", "airtable", "--out", str(tmp_path / "out"), *IDENTITY)
         outputs = start_together([command, command], env)
         per_key = smtp.recorder.per_key()
         requests = emulator.requests
@@ -147,7 +151,7 @@ def test_a_killed_run_holds_its_base_until_cae_unlock(tmp_path: Path):
             holder.kill()
             holder.wait(timeout=30)
 
-        command = cae_run("--source", "airtable", "--out", str(tmp_path / "out"))
+        command = cae_run("--source", "airtable", "--out", str(tmp_path / "out"), *IDENTITY)
         blocked = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
         assert blocked.returncode == 1
         assert "Une autre exécution occupe la source (cae-airtable-appUNLOCKTEST)" in blocked.stderr

@@ -56,3 +56,7 @@ def test_prefect_deploy_registers_the_three_deployments_with_paris_schedules(tmp
     assert deployments["daily"].work_pool_name == "cae-process"
     assert "source:local" in deployments["daily"].tags
     assert deployments["daily"].parameters["source"] == "local"
+    # Every run reads the cae.toml and SMTP block its deployment names (null: see prefect.yaml).
+    for name in ("daily", "targeted"):
+        assert {"config", "smtp_block"} <= set(deployments[name].parameters)
+    assert "config" in deployments["monthly"].parameters

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
-from cae.webhooks.airtable_registration import create_webhook, save_webhook_secret
 from emulators.airtable import AirtableEmulator
 from emulators.notion import NotionEmulator
-from integrations.airtable import AirtableClient, AirtableSettings
-from settings.config import Config
+from tests.support import serving
 from tests.support.airtable_example import BASE, PENALTY, TOKEN, build_example_base, environment
 from tests.support.loopback import free_port
 from tests.support.notion_example import TOKEN as NOTION_TOKEN
@@ -30,15 +26,12 @@ OTHER = "Refonte intranet Mairie de Montreuil"
 SECRET = "generic-shared-secret-for-tests"
 
 
-def wait_for(predicate, timeout: float = 240.0, every: float = 0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    runs = [(r.name, r.state_name, r.parameters) for r in targeted_runs()]
-    raise AssertionError(f"timed out; targeted runs: {runs}")
+def wait_for(predicate, timeout: float = 240.0):
+    try:
+        return serving.wait_for(predicate, timeout)
+    except AssertionError:
+        runs = [(r.name, r.state_name, r.parameters) for r in targeted_runs()]
+        raise AssertionError(f"timed out; targeted runs: {runs}") from None
 
 
 def targeted_runs() -> list:
@@ -66,15 +59,7 @@ def served(tmp_path_factory: pytest.TempPathFactory):
     ):
         build_example_base(emulator)
         workspace = build_workspace(notion, root)  # root/cae.toml holds the Notion ids
-        client = AirtableClient(AirtableSettings.from_environment(env=environment(emulator)))
-        url = f"http://127.0.0.1:{port}/webhooks/airtable"
-        schema = Config().schema
-        watched = {
-            schema.label(key): [f.label for f in schema.table(key).fields]
-            for key in ("missions", "members")
-        }  # what `cae airtable webhook create` registers
-        created = create_webhook(client, url, list(watched), watched)
-        save_webhook_secret(root / "webhook.json", created.webhook_id, created.mac_secret_base64)
+        webhook = serving.register_webhook(emulator, BASE, port, root / "webhook.json")
         env = {
             **os.environ,
             **environment(emulator),
@@ -88,35 +73,15 @@ def served(tmp_path_factory: pytest.TempPathFactory):
             "CAE_NOTION_MISSIONS_DATA_SOURCE": workspace.report.data_sources["missions"],
             "CAE_NOTION_MEMBERS_DATA_SOURCE": workspace.report.data_sources["members"],
         }
-        command = [
-            sys.executable, "-m", "cae.cli", "serve", "--source", "airtable", "--port", str(port),
-            "--out", str(root / "out"), "--data", str(root),
-        ]  # fmt: skip
-        log = (root / "serve.log").open("w")
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_for(lambda: _healthy(port), timeout=90)
+        arguments = ["--source", "airtable", "--out", str(root / "out"), "--data", str(root)]
+        with serving.serving(arguments, env, port, root / "serve.log"):
             yield {
                 "emulator": emulator,
                 "port": port,
-                "webhook": created.webhook_id,
+                "webhook": webhook,
                 "root": root,
                 "notion": workspace,
             }
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-            log.close()
-
-
-def _healthy(port: int) -> bool:
-    try:
-        return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
-    except requests.ConnectionError:
-        return False
 
 
 def mission_id(emulator: AirtableEmulator, title: str) -> str:

@@ -65,6 +65,8 @@ from tests.support.smtp_server import smtp_environment
 ROOT = Path(__file__).resolve().parents[2]
 ORACLE = ROOT / "tests" / "e2e" / "expected_example.json"
 AS_OF = date(2026, 11, 26)
+#: The example's cae.toml: the runs email their letters, which needs the cooperative's identity.
+IDENTITY = str(EXAMPLE_DIR / "cae.toml")
 TOKEN = "patFAULTS"
 #: The emulator's and the client's penalty after a 429, shortened from Airtable's 30 s.
 PENALTY = 0.05
@@ -537,7 +539,9 @@ class Harness:
     def _daily(self, out: Path) -> tuple[dict[str, Any], Any]:
         from flows.daily import daily
 
-        state = daily(source="airtable", as_of=AS_OF, out=str(out), return_state=True)
+        state = daily(
+            source="airtable", as_of=AS_OF, out=str(out), config=IDENTITY, return_state=True
+        )
         return state.result(), state.state_details.flow_run_id
 
     def _subprocess_run(self, out: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -545,7 +549,7 @@ class Harness:
 
         command = [
             sys.executable, "-m", "cae.cli", "run", "--source", "airtable",
-            "--as-of", AS_OF.isoformat(), "--out", str(out),
+            "--as-of", AS_OF.isoformat(), "--out", str(out), "--config", IDENTITY,
         ]  # fmt: skip
         child_env = {
             **os.environ,

@@ -53,6 +53,8 @@ SECRETS = [
     WRONG_TOKEN,
 ]
 BLOCK = "cae-airtable-token-secrets-test"
+#: The example's cae.toml: the run emails its letters, which needs the cooperative's identity.
+IDENTITY = str(EXAMPLE_DIR / "cae.toml")
 
 
 def leaks(text: str | bytes) -> list[str]:
@@ -164,7 +166,7 @@ def job(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         patch.delenv("AIRTABLE_TOKEN", raising=False)  # the block, and only it, holds it
         build_base(emulator)
         started = datetime.now(UTC)
-        summary = daily(source="airtable", as_of=date(2026, 11, 26), out=str(out))
+        summary = daily(source="airtable", as_of=date(2026, 11, 26), out=str(out), config=IDENTITY)
         tables = [t["name"] for t in emulator.schema()["tables"]]
         left = {
             "summary": summary,
@@ -237,7 +239,7 @@ def _failed_run(environment: dict[str, str], emulator: AirtableEmulator, out: Pa
         for name, value in environment.items():
             patch.setenv(name, value)
         with pytest.raises(Exception) as raised:
-            daily(source="airtable", as_of=date(2026, 11, 26), out=str(out))
+            daily(source="airtable", as_of=date(2026, 11, 26), out=str(out), config=IDENTITY)
     prefect = flow_runs(runs_since(started))
     assert prefect["runs"] and prefect["runs"][0].state_name == "Failed"
     for log in prefect["logs"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
@@ -13,7 +14,7 @@ from charter.model import Involvement
 from charter.params import CharterParams
 from integrations.base import DataError
 from integrations.workbook import LocalWorkbook
-from settings.config import Config, ConfigError, CooperativeInfo
+from settings.config import Config, ConfigError, CooperativeInfo, IdentityMissing, missing_identity
 from settings.schema import Schema
 
 FULL = """\
@@ -340,3 +341,21 @@ def test_the_default_file_is_not_read_for_a_renamed_table(tmp_path: Path, rename
     assert (error.table, error.record, error.field) == ("Adhérents", None, None)
     assert "La table Adhérents est obligatoire" in error.message
     assert "« Adhérents.csv »" in error.message
+
+
+def test_mail_needs_the_cooperatives_own_name_sender_and_staff_copy():
+    assert missing_identity(Config.from_mapping(tomllib.loads(FULL))) == []
+    assert missing_identity(Config()) == ["name", "email", "staff_email"]
+    placeholders = Config.from_mapping(
+        {"cooperative": {"name": "Coopérative No-Code", "email": "cooperative@example.invalid",
+                         "staff_email": "  "}}
+    )  # fmt: skip
+    assert missing_identity(placeholders) == ["name", "email", "staff_email"]
+    partial = Config.from_mapping({"cooperative": {"name": "Les Essaims", "email": "a@b.fr"}})
+    assert missing_identity(partial) == ["staff_email"]
+
+
+def test_the_identity_refusal_names_the_missing_keys_and_the_file():
+    error = IdentityMissing(["name", "staff_email"], Path("/etc/cae/cae.toml"))
+    assert isinstance(error, ConfigError)
+    assert "[cooperative] de /etc/cae/cae.toml ne renseigne pas name, staff_email." in str(error)

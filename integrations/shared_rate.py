@@ -1,0 +1,112 @@
+"""One request budget per Airtable base or Notion token, shared by every process and host.
+
+Each process paces its own requests (``integrations.pacing``), but the limit belongs to the
+base or token: the webhook receiver reading payloads, a daily run and targeted runs, each at
+5 a second, go over Airtable's 5 a second together and every one of them sits out the 30 s
+penalty. So when a Prefect API server is configured (``PREFECT_API_URL``; not the ephemeral
+server a lone ``cae run`` starts, which no other process sees), every request first takes a
+slot of a Prefect global concurrency limit with slot decay (``prefect.concurrency.sync
+.rate_limit``): ``cae-rate-airtable-<base id>`` or ``cae-rate-notion-<hash of the token>``.
+
+The limit has one slot, decaying at ``SHARE`` of the API's rate: Prefect's decay frees a slot
+only after a whole ``1/decay`` second (it rounds down) and its retries are jittered, so a burst
+is never larger than one request and a second never sees more than ``rate`` requests, with room
+for the time a request takes to reach the API. The process's own pacer still applies after it.
+``CAE_SHARED_RATE=off`` turns the shared budget off (the tests do, but for the test that checks
+it: it costs one call to the Prefect server per request).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+
+from prefect import get_client
+from prefect.client.schemas.actions import (
+    GlobalConcurrencyLimitCreate,
+    GlobalConcurrencyLimitUpdate,
+)
+from prefect.concurrency.sync import rate_limit
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+from prefect.settings import PREFECT_API_URL
+
+from integrations.pacing import Pacer
+
+#: The share of the API's rate the decay gives back, leaving room for the network.
+SHARE = 0.8
+_READY: set[str] = set()
+_READY_LOCK = threading.Lock()
+
+
+def shared_rate_enabled() -> bool:
+    """A Prefect API server is configured and ``CAE_SHARED_RATE`` does not turn it off."""
+    if os.environ.get("CAE_SHARED_RATE", "").strip().lower() in ("0", "off", "false", "no"):
+        return False
+    return bool(PREFECT_API_URL.value())
+
+
+def limit_name(api: str, identity: str) -> str:
+    """``cae-rate-airtable-app…``: the budget of one base (or one hashed token)."""
+    return f"cae-rate-{api}-{re.sub(r'[^A-Za-z0-9_-]', '', identity) or 'default'}"
+
+
+def ensure_rate_limit(name: str, decay: float) -> None:
+    """Create the limit (one slot, ``decay`` slots freed a second), or set it to that. Two
+    processes may race to create it: the loser finds the winner's (a 409, or a 500 from a
+    SQLite-backed server)."""
+    with _READY_LOCK:
+        if name in _READY:
+            return
+        with get_client(sync_client=True) as client:
+            try:
+                found = client.read_global_concurrency_limit_by_name(name)
+            except ObjectNotFound:
+                try:
+                    client.create_global_concurrency_limit(
+                        GlobalConcurrencyLimitCreate(
+                            name=name, limit=1, slot_decay_per_second=decay
+                        )
+                    )
+                except ObjectAlreadyExists:
+                    pass
+                except Exception:
+                    client.read_global_concurrency_limit_by_name(name)  # the winner's
+            else:
+                if found.limit != 1 or found.slot_decay_per_second != decay:
+                    client.update_global_concurrency_limit(
+                        name,
+                        GlobalConcurrencyLimitUpdate(limit=1, slot_decay_per_second=decay),
+                    )
+        _READY.add(name)
+
+
+class SharedBudget(Pacer):
+    """The process's pacer, then one slot of the shared limit, before each request."""
+
+    def __init__(self, name: str, local: Pacer) -> None:
+        self.name = name
+        self.local = local
+        self.rate = local.rate
+        ensure_rate_limit(name, round(local.rate * SHARE, 3))
+
+    def acquire(self) -> None:
+        self.local.acquire()
+        try:
+            rate_limit(self.name, occupy=1, strict=True)
+        except BaseException:
+            self.local.release()
+            raise
+
+    def release(self) -> None:
+        self.local.release()
+
+    def pause(self, seconds: float) -> None:
+        self.local.pause(seconds)
+
+
+def budget(api: str, identity: str, local: Pacer) -> Pacer:
+    """``local`` alone, or inside the shared budget of ``api`` / ``identity`` when enabled."""
+    if not shared_rate_enabled():
+        return local
+    return SharedBudget(limit_name(api, identity), local)
