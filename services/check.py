@@ -26,10 +26,8 @@ from integrations.notion_check import check_notion
 from integrations.prefect_check import check_prefect
 from integrations.smtp import credentials_from_environment
 from integrations.smtp_check import check_smtp
-from settings.config import Config, ConfigError
-from settings.defaults import EXAMPLE_DIR
-
-SOURCES = ("local", "airtable", "notion")
+from settings.config import Config, ConfigError, IdentityMissing, missing_identity
+from settings.defaults import EXAMPLE_DIR, SOURCES
 
 
 def check_setup(
@@ -51,7 +49,7 @@ def check_setup(
     config = _config(findings, folder, config_file)
     if config is not None:
         findings.extend(_check_source(source, folder, config, webhook, environment))
-    findings.extend(_check_mail(smtp_block, environment))
+    findings.extend(_check_mail(smtp_block, environment, config))
     api_url = environment.get("PREFECT_API_URL")
     if api_url:
         findings.extend(check_prefect(api_url))
@@ -97,8 +95,9 @@ def _check_source(
     return check_notion(notion, config.schema)
 
 
-def _check_mail(smtp_block: str | None, env: Mapping[str, str]) -> Findings:
-    """The SMTP server a run would send through, if any."""
+def _check_mail(smtp_block: str | None, env: Mapping[str, str], config: Config | None) -> Findings:
+    """The SMTP server a run would send through, if any, and the identity its letters would
+    carry: a run refuses to email under a placeholder one (``missing_identity``)."""
     findings = Findings()
     block = smtp_block or env.get("CAE_SMTP_BLOCK")
     try:
@@ -113,4 +112,8 @@ def _check_mail(smtp_block: str | None, env: Mapping[str, str]) -> Findings:
     if credentials is None:
         findings.ready.append("pas de SMTP : les courriels restent dans le dossier de sortie")
         return findings
-    return check_smtp(credentials)
+    missing = missing_identity(config) if config is not None else []
+    if missing:
+        findings.problems.append(str(IdentityMissing(missing, config.path if config else None)))
+    findings.extend(check_smtp(credentials))
+    return findings

@@ -274,6 +274,18 @@ def test_an_smtp_server_that_refuses_the_login_is_named_once(capsys, monkeypatch
     assert smtp.recorder.transactions == 0
 
 
+def test_smtp_with_a_placeholder_identity_is_named_once(capsys, monkeypatch, tmp_path):
+    """A run would refuse to email under the default identity: the check says so first."""
+    (tmp_path / "cae.toml").write_text('[cooperative]\nemail = "contact@example.org"\n')
+    with SmtpServer(username="cae", password="le-bon") as smtp:
+        use_smtp(monkeypatch, smtp, "le-bon")
+        status, problems, _ = check(capsys, "--config", str(tmp_path / "cae.toml"))
+    assert status == 1
+    assert len(problems) == 1
+    assert "ne renseigne pas name, staff_email" in problems[0]
+    assert smtp.recorder.transactions == 0
+
+
 def test_starttls_that_the_server_does_not_offer_is_named_once(capsys, monkeypatch):
     with SmtpServer() as smtp:
         use_smtp(monkeypatch, smtp, None)
