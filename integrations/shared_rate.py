@@ -14,6 +14,10 @@ is never larger than one request and a second never sees more than ``rate`` requ
 for the time a request takes to reach the API. The process's own pacer still applies after it.
 ``CAE_SHARED_RATE=off`` turns the shared budget off (the tests do, but for the test that checks
 it: it costs one call to the Prefect server per request).
+
+Prefect is imported when a budget is first built, not with this module: the command line
+imports the adapters to refuse a wrong command in a second, before Prefect would even load
+(``cae/preflight.py``), and Prefect takes seconds to import.
 """
 
 from __future__ import annotations
@@ -21,15 +25,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-
-from prefect import get_client
-from prefect.client.schemas.actions import (
-    GlobalConcurrencyLimitCreate,
-    GlobalConcurrencyLimitUpdate,
-)
-from prefect.concurrency.sync import rate_limit
-from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-from prefect.settings import PREFECT_API_URL
 
 from integrations.pacing import Pacer
 
@@ -43,6 +38,8 @@ def shared_rate_enabled() -> bool:
     """A Prefect API server is configured and ``CAE_SHARED_RATE`` does not turn it off."""
     if os.environ.get("CAE_SHARED_RATE", "").strip().lower() in ("0", "off", "false", "no"):
         return False
+    from prefect.settings import PREFECT_API_URL  # see the module's docstring
+
     return bool(PREFECT_API_URL.value())
 
 
@@ -55,6 +52,13 @@ def ensure_rate_limit(name: str, decay: float) -> None:
     """Create the limit (one slot, ``decay`` slots freed a second), or set it to that. Two
     processes may race to create it: the loser finds the winner's (a 409, or a 500 from a
     SQLite-backed server)."""
+    from prefect import get_client  # see the module's docstring
+    from prefect.client.schemas.actions import (
+        GlobalConcurrencyLimitCreate,
+        GlobalConcurrencyLimitUpdate,
+    )
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
     with _READY_LOCK:
         if name in _READY:
             return
@@ -91,6 +95,8 @@ class SharedBudget(Pacer):
         ensure_rate_limit(name, round(local.rate * SHARE, 3))
 
     def acquire(self) -> None:
+        from prefect.concurrency.sync import rate_limit  # loaded already: see ``__init__``
+
         self.local.acquire()
         try:
             rate_limit(self.name, occupy=1, strict=True)
