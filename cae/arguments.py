@@ -21,21 +21,23 @@ from typing import Any, NoReturn
 from charter.dates import month_key
 from settings.defaults import SOURCES
 
-#: argparse's messages, as regular expressions, and their French.
-TRANSLATIONS = (
-    (r"the following arguments are required: (.*)", r"il manque : \1"),
-    (r"unrecognized arguments: (.*)", r"arguments inconnus : \1"),
-    (r"ambiguous option: (\S+) could match (.*)", r"option ambiguë : \1 (\2 ?)"),
-    (r"one of the arguments (.*) is required", r"une de ces options est nécessaire : \1"),
-    (r"invalid choice: (.*) \(choose from (.*)\)", r"choix impossible : \1 (possibles : \2)"),
-    (r"invalid (\w+) value: (.*)", r"valeur impossible : \2"),
-    (r"expected one argument", r"une valeur est attendue"),
-    (r"expected at least one argument", r"au moins une valeur est attendue"),
-    (r"expected at most one argument", r"au plus une valeur est attendue"),
-    (r"expected (\d+) arguments?", r"\1 valeur(s) attendue(s)"),
-    (r"not allowed with argument (.*)", r"incompatible avec \1"),
-    (r"ignored explicit argument (.*)", r"valeur en trop : \1"),
-)
+#: argparse's messages, as regular expressions, and their French: one rule a line,
+#: ``pattern  =>  replacement`` (a message catalogue, read once into ``TRANSLATIONS``).
+CATALOGUE = r"""
+the following arguments are required: (.*)  =>  il manque : \1
+unrecognized arguments: (.*)  =>  arguments inconnus : \1
+ambiguous option: (\S+) could match (.*)  =>  option ambiguë : \1 (\2 ?)
+one of the arguments (.*) is required  =>  une de ces options est nécessaire : \1
+invalid choice: (.*) \(choose from (.*)\)  =>  choix impossible : \1 (possibles : \2)
+invalid (\w+) value: (.*)  =>  valeur impossible : \2
+expected one argument  =>  une valeur est attendue
+expected at least one argument  =>  au moins une valeur est attendue
+expected at most one argument  =>  au plus une valeur est attendue
+expected (\d+) arguments?  =>  \1 valeur(s) attendue(s)
+not allowed with argument (.*)  =>  incompatible avec \1
+ignored explicit argument (.*)  =>  valeur en trop : \1
+"""
+TRANSLATIONS = tuple(tuple(line.split("  =>  ")) for line in CATALOGUE.strip().splitlines())
 
 
 def french(message: str) -> str:

@@ -16,11 +16,13 @@ from documents.rendering import LENGTH_BYTES, Renderer, render_one
 
 
 def main() -> None:
-    jobs, coop, params, as_of = pickle.loads(sys.stdin.buffer.read())
-    renderer = Renderer(coop, params)
+    jobs, batch = pickle.loads(sys.stdin.buffer.read())
+    renderer = Renderer(batch.coop, batch.params)
     out = sys.stdout.buffer
     for job in jobs:
-        data = pickle.dumps(render_one(renderer, job, as_of), protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(
+            render_one(renderer, job, batch.as_of), protocol=pickle.HIGHEST_PROTOCOL
+        )
         out.write(len(data).to_bytes(LENGTH_BYTES, "big") + data)
         out.flush()
 

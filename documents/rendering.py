@@ -169,6 +169,15 @@ def render_workers() -> int:
     return max(1, min(4, cpus or 1))
 
 
+@dataclass(frozen=True)
+class Batch:
+    """What every letter of a batch shares: the cooperative, the charter's parameters, the day."""
+
+    coop: CooperativeInfo
+    params: CharterParams
+    as_of: date
+
+
 def render_all(
     jobs: Sequence[RenderJob],
     coop: CooperativeInfo,
@@ -188,37 +197,29 @@ def render_all(
     several threads when workers render).
     """
     workers = render_workers() if workers is None else workers
+    batch = Batch(coop, params, as_of)
     if workers < 2 or len(jobs) < parallel_from:
-        return render_here(jobs, coop, params, as_of, done)
+        return render_here(jobs, batch, done)
     shares = [list(jobs[i::workers]) for i in range(workers)]
     with ThreadPoolExecutor(workers) as threads:
-        answers = list(
-            threads.map(lambda share: _in_worker(share, coop, params, as_of, done), shares)
-        )
+        answers = list(threads.map(lambda share: _in_worker(share, batch, done), shares))
     results: list[RenderedDocument | RenderFailure] = [RenderFailure("")] * len(jobs)
     for index, (share, answer) in enumerate(zip(shares, answers, strict=True)):
-        rest = (
-            render_here(share[len(answer) :], coop, params, as_of, done)
-            if len(answer) < len(share)
-            else []
-        )
+        rest = render_here(share[len(answer) :], batch, done) if len(answer) < len(share) else []
         results[index::workers] = answer + rest
     return results
 
 
 def render_here(
-    jobs: Sequence[RenderJob],
-    coop: CooperativeInfo,
-    params: CharterParams,
-    as_of: date,
-    done: Callable[[], None] = no_progress,
+    jobs: Sequence[RenderJob], batch: Batch, done: Callable[[], None] = no_progress
 ) -> list[RenderedDocument | RenderFailure]:
+    """Render ``jobs`` in this process."""
     if not jobs:
         return []
-    renderer = Renderer(coop, params)
+    renderer = Renderer(batch.coop, batch.params)
     results = []
     for job in jobs:
-        results.append(render_one(renderer, job, as_of))
+        results.append(render_one(renderer, job, batch.as_of))
         done()
     return results
 
@@ -236,16 +237,12 @@ LENGTH_BYTES = 8  # the length written before each pickled result
 
 
 def _in_worker(
-    jobs: list[RenderJob],
-    coop: CooperativeInfo,
-    params: CharterParams,
-    as_of: date,
-    done: Callable[[], None] = no_progress,
+    jobs: list[RenderJob], batch: Batch, done: Callable[[], None] = no_progress
 ) -> list[RenderedDocument | RenderFailure]:
     """Render ``jobs`` in a child process, which sends each letter back as soon as it is
     made (it holds one at a time); return those that came back, in order, all of them
     unless the worker failed."""
-    payload = pickle.dumps((jobs, coop, params, as_of), protocol=pickle.HIGHEST_PROTOCOL)
+    payload = pickle.dumps((jobs, batch), protocol=pickle.HIGHEST_PROTOCOL)
     results: list[RenderedDocument | RenderFailure] = []
     try:
         process = subprocess.Popen(

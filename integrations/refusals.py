@@ -49,16 +49,17 @@ class Context:
     ``webhook``. ``table``/``field`` are labels as the cooperative names them; ``mapping_key``
     is the table's key in ``[mapping]`` (``members``; none for the ledger's tables),
     ``field_key`` the field's, ``database_key`` the table's key in ``[notion.databases]``.
-    ``payload`` holds the cells a write sent, by label, to find the value Airtable refused."""
+    ``payload`` holds the cells a write sent, by label, to find the value Airtable refused.
+    A name the request did not involve is left empty."""
 
     service: str
     action: str
-    base: str | None = None
-    table: str | None = None
-    mapping_key: str | None = None
-    field: str | None = None
-    field_key: str | None = None
-    database_key: str | None = None
+    base: str = ""
+    table: str = ""
+    mapping_key: str = ""
+    field: str = ""
+    field_key: str = ""
+    database_key: str = ""
     payload: tuple[Mapping[str, Any], ...] = ()
 
 

@@ -199,35 +199,28 @@ def test_the_monthly_report_from_the_command_line(
     assert (runs["out"] / "reports" / "rapport-2026-11.pdf").is_file()
 
 
-def test_a_missing_data_folder_fails_with_a_french_message(
-    env: dict[str, str], tmp_path: Path
-) -> None:
-    missing = tmp_path / "absent"
-    result = cae(env, "run", "--data", missing, "--as-of", "2026-11-26", "--out", tmp_path / "out")
-    assert result.returncode == 2
-    assert f"Dossier de données introuvable : {missing}" in result.stderr
-    assert not (tmp_path / "out" / "run-summary.json").exists()
-
-
-def test_an_invalid_as_of_is_refused_before_running(env: dict[str, str], tmp_path: Path) -> None:
-    result = cae(env, "run", "--as-of", "26/11/2026", "--out", tmp_path / "out")
-    assert result.returncode == 2
-    assert "date AAAA-MM-JJ attendue, pas '26/11/2026'" in result.stderr
-    assert not (tmp_path / "out").exists()
-
-
-def test_the_config_option_with_an_unknown_charter_key_fails_with_a_french_message(
-    env: dict[str, str], example: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing data folder", "Dossier de données introuvable : {tmp}/absent"),
+        ("as-of not a date", "date AAAA-MM-JJ attendue, pas '26/11/2026'"),
+        ("unknown charter key", "Paramètre inconnu dans [charter] : contribution_rat"),
+    ],
+)
+def test_a_wrong_command_fails_with_a_french_message_and_writes_nothing(
+    env: dict[str, str], example: Path, tmp_path: Path, case: str, message: str
 ) -> None:
     config = tmp_path / "cae.toml"
     config.write_text("[charter]\ncontribution_rat = 0.12\n", encoding="utf-8")
-    out = tmp_path / "out"
-    result = cae(
-        env, "run", "--data", example, "--as-of", "2026-11-26", "--out", out, "--config", config
-    )
+    args = {
+        "missing data folder": ["--data", tmp_path / "absent", "--as-of", "2026-11-26"],
+        "as-of not a date": ["--as-of", "26/11/2026"],
+        "unknown charter key": ["--data", example, "--as-of", "2026-11-26", "--config", config],
+    }[case]
+    result = cae(env, "run", *args, "--out", tmp_path / "out")
     assert result.returncode == 2
-    assert "Paramètre inconnu dans [charter] : contribution_rat" in result.stderr
-    assert not (out / "run-summary.json").exists()
+    assert message.format(tmp=tmp_path) in result.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_preview_prints_the_run_line_and_leaves_no_ledger(

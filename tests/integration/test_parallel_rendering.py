@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from charter.params import CharterParams
 from documents.rendering import (
+    Batch,
     RenderedDocument,
     Renderer,
     RenderFailure,
@@ -84,7 +85,7 @@ def test_worker_processes_give_the_same_documents_in_the_same_order():
 def test_a_worker_sends_back_every_letter_itself():
     """Not through the fallback: the worker's own results come back whole and in order."""
     batch = jobs(4)
-    from_worker = _in_worker(batch, COOP, CharterParams(), AS_OF)
+    from_worker = _in_worker(batch, Batch(COOP, CharterParams(), AS_OF))
     assert from_worker == render_all(batch, COOP, CharterParams(), AS_OF, workers=1)
 
 
@@ -104,7 +105,7 @@ def test_a_worker_that_fails_has_its_share_rendered_in_the_run(capfd):
     poisoned = replace(batch[0].doc, facts={**batch[0].doc.facts, "unused": _FailsToUnpickle()})
     batch[0] = replace(batch[0], doc=poisoned)
     pickle.dumps(batch)  # the poison is only in the worker's unpickling
-    assert _in_worker(batch[0::2], COOP, CharterParams(), AS_OF) == []  # its share: lost
+    assert _in_worker(batch[0::2], Batch(COOP, CharterParams(), AS_OF)) == []  # its share: lost
     results, done = in_two_workers(batch)
     assert all(isinstance(r, RenderedDocument) for r in results)
     assert done == len(batch)  # the share rendered again here counts once
