@@ -9,7 +9,9 @@ OUT ?= outbox
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+	# compat: the project folder on the path, as editable installs long were (setuptools'
+	# default mode warns about it on every install).
+	$(PY) -m pip install --quiet -e ".[test]" --config-settings editable_mode=compat
 	touch $@
 
 install: $(VENV)/.installed
