@@ -20,6 +20,7 @@ import pytest
 from flows.daily import daily
 from integrations.airtable import AirtableQuotaExceeded
 from services.backlog import BACKLOG
+from settings.defaults import EXAMPLE_DIR
 from tests.support.airtable_example import LEDGER_TABLES, example_base, named
 from tests.support.example_runs import RUN_1, assert_matches
 from tests.support.smtp_server import SmtpServer
@@ -30,7 +31,8 @@ PENALTY = 30.0  # Airtable's real penalty after a rate-limit 429: the quota must
 
 
 def run_day(out: Path) -> dict:
-    return daily(source="airtable", as_of=DAY, out=str(out))
+    """The day's run; the example's ``cae.toml`` gives the letters emailed their identity."""
+    return daily(source="airtable", as_of=DAY, out=str(out), config=str(EXAMPLE_DIR / "cae.toml"))
 
 
 @pytest.fixture

@@ -29,7 +29,10 @@ def test_deployments_not_registered_then_registered(capsys, monkeypatch, tmp_pat
     for name, problem in zip(DEPLOYMENTS, problems, strict=True):
         assert f"Le déploiement {name} n'est pas enregistré" in problem
 
-    ids = [deployment.apply() for deployment in deployments("local", None, str(tmp_path))]
+    ids = [
+        deployment.apply()
+        for deployment in deployments(Served.resolve("local", None, str(tmp_path), None))
+    ]
     try:
         assert main(["check"]) == 0
         out = capsys.readouterr().out

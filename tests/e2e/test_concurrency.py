@@ -156,7 +156,9 @@ def test_a_killed_run_holds_its_base_until_cae_unlock(tmp_path: Path):
         assert blocked.returncode == 1
         assert "Une autre exécution occupe la source (cae-airtable-appUNLOCKTEST)" in blocked.stderr
         assert "cae unlock" in blocked.stderr
-        assert emulator.count() == 0  # it read nothing before it had the base to itself
+        # Before it had the base to itself it read nothing: it only checked its token (whoami),
+        # before Prefect started.
+        assert [r.operation for r in emulator.requests] == ["whoami"]
 
         unlock = [sys.executable, "-m", "cae.cli", "unlock", "--source", "airtable"]
         freed = subprocess.run(unlock, env=env, capture_output=True, text=True, timeout=120)
