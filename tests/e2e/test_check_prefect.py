@@ -16,7 +16,7 @@ def test_deployments_not_registered_then_registered(capsys, monkeypatch, tmp_pat
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL
 
-    from cae.serve import deployments
+    from cae.serve import Served, deployments
 
     url = str(PREFECT_API_URL.value())
     monkeypatch.setenv("PREFECT_API_URL", url)
