@@ -9,10 +9,6 @@ started by a webhook or by hand from the UI: the source, the data folder, the ou
 ``cae.toml`` and the SMTP block are the deployments' default parameters, as absolute paths
 (``run_parameters``), so no run depends on its working folder.
 
-How soon a run starts: the runner looks for new flow runs every ``POLL_SECONDS`` rather than
-Prefect's 10 s, unless ``PREFECT_RUNNER_POLL_FREQUENCY`` is set in the environment or the active
-Prefect profile (each look is one small query to the server).
-
 The receiver is configured from the environment (``cae/webhooks/settings.py`` lists the
 variables; secrets never on the command line).
 """
@@ -30,7 +26,6 @@ from prefect import serve as prefect_serve
 from prefect.schedules import Cron
 
 from cae.notifications import setup_if_configured
-from cae.terminal import user_setting
 from cae.webhooks.app import create_app
 from cae.webhooks.launcher import prefect_launcher
 from cae.webhooks.settings import receiver_config_from_environment
@@ -39,10 +34,6 @@ from flows.monthly import monthly_report
 from flows.targeted import targeted
 from settings.config import locate
 from settings.defaults import EXAMPLE_DIR
-
-#: Seconds between the runner's looks for new flow runs (one small query to the server each).
-POLL_SECONDS = 1.0
-POLL_SETTING = "PREFECT_RUNNER_POLL_FREQUENCY"
 
 
 @dataclass(frozen=True)
@@ -119,11 +110,6 @@ def deployments(served: Served) -> list[Any]:
     ]
 
 
-def poll_seconds() -> float | None:
-    """``POLL_SECONDS``, or None (Prefect's setting) when the user set ``POLL_SETTING``."""
-    return None if user_setting(POLL_SETTING, os.environ) else POLL_SECONDS
-
-
 def serve(host: str, port: int, served: Served) -> None:
     """Register and serve the deployments, and listen for webhooks on ``host:port``."""
     deployed = deployments(served)
@@ -137,4 +123,4 @@ def serve(host: str, port: int, served: Served) -> None:
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     threading.Thread(target=server.run, name="webhooks", daemon=True).start()
     print(f"Récepteur de webhooks : http://{host}:{port}/webhooks/… ; déploiements servis.")
-    prefect_serve(*deployed, query_seconds=poll_seconds())
+    prefect_serve(*deployed)
