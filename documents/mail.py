@@ -19,8 +19,8 @@ from datetime import datetime
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.policy import default
-from functools import lru_cache
 from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from documents.rendering import RenderedDocument
