@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from charter.french import money
 from charter.model import Channel
 from charter.params import CharterParams
-from documents.mail import build_message
+from documents.mail import POLICY, build_message
 from documents.rendering import TEMPLATES_DIR, RenderedDocument, Renderer
 from tests.support.letter_cases import AS_OF, CAMILLE, CASES, COOP, KINDS, Case
 
@@ -348,6 +348,17 @@ def test_email_parses_back_with_headers_and_bodies(rendered):
     assert body.get_content() == rendered["renewal"].email_text
     html = parsed.get_body(preferencelist=("html",))
     assert html.get_content() == rendered["renewal"].email_html
+
+
+def test_email_bytes_are_the_same_whatever_was_built_before(rendered):
+    """The policy's registry shares headers between messages: sharing changes no byte."""
+    first = message(rendered["renewal"]).as_bytes()
+    hits = POLICY.header_factory._header.cache_info().hits
+    for kind, result in rendered.items():
+        message(result, key=f"{kind}:other:2027-01-01").as_bytes()
+    assert POLICY.header_factory._header.cache_info().hits > hits  # shared, not parsed again
+    assert message(rendered["renewal"]).as_bytes() == first
+    assert message(rendered["renewal"]).as_bytes(policy=default) == first
 
 
 def test_email_attaches_the_pdf_with_its_utf8_name(rendered):
