@@ -235,7 +235,11 @@ class Bench:
         command = [sys.executable, "-m", "bench.child", *source, "--data", str(folder)]
         command += ["--as-of", self.as_of.isoformat(), "--out", str(out)]
         command += ["--result", str(result_file)]
-        environment = {**os.environ, **self.server.client_environment(), **env}
+        # One run alone on its base: the budget shared between processes through the Prefect
+        # server (integrations/shared_rate.py) would add a server call per request and pace at
+        # 4 a second, measuring the budget rather than the run. CAE_SHARED_RATE=on measures it.
+        shared = {"CAE_SHARED_RATE": os.environ.get("CAE_SHARED_RATE", "off")}
+        environment = {**os.environ, **self.server.client_environment(), **shared, **env}
         with (out.parent / f"{out.name}.log").open("wb") as log:
             began = time.perf_counter()
             process = subprocess.Popen(
