@@ -63,13 +63,13 @@ def launch(args: argparse.Namespace, command: Callable[[argparse.Namespace], int
     """Refuse ``command`` at once (exit status 2) when its folder, ``cae.toml`` or settings
     are wrong; else run it with the terminal following its steps."""
     try:
-        check_run(args.source, args.data, args.config)
+        config = check_run(args.source, args.data, args.config)
     except UsageError as exc:
         print(f"cae {args.command} : {exc}", file=sys.stderr)
         return USAGE
     try:
         # A token Airtable or Notion refuse is told at once, before Prefect is even imported.
-        check_source(args.source, args.data, args.config)
+        check_source(args.source, config)
     except Exception as exc:
         detail = f"l'exécution n'a pas pu aboutir : {exc}"
         return report_failure(f"cae {args.command}", exc, detail=detail)

@@ -31,10 +31,10 @@ def source_client(source: str, config: Config) -> AirtableClient | NotionClient 
     return None
 
 
-def check_source(source: str, data: str | None, config_file: str | None) -> None:
-    """Before a run is started: the settings can be read, and Airtable or Notion accept the
-    token (one request), else ``SourceRefused`` or the settings' French error."""
-    client = source_client(source, find_config(source, data, config_file)[1])
+def check_source(source: str, config: Config) -> None:
+    """Before a run is started: Airtable or Notion accept the token of ``config``'s source
+    (one request), else ``SourceRefused`` or the settings' French error."""
+    client = source_client(source, config)
     if client is not None:
         client.check_token()
 
