@@ -6,12 +6,10 @@ OUT ?= outbox
 
 .PHONY: install run run-later test test-fast lint
 
-# The editable install in compat mode (the project folder on the path, as editable installs long
-# were): setuptools' default mode prints a warning about it on every install.
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]" --config-settings editable_mode=compat
+	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
 install: $(VENV)/.installed
