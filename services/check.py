@@ -27,7 +27,7 @@ from integrations.prefect_check import check_prefect
 from integrations.smtp import credentials_from_environment
 from integrations.smtp_check import check_smtp
 from settings.config import Config, ConfigError, IdentityMissing, missing_identity
-from settings.defaults import EXAMPLE_DIR, SOURCES
+from settings.defaults import SOURCES, given_folder
 
 
 def check_setup(
@@ -45,7 +45,7 @@ def check_setup(
     if source not in SOURCES:
         findings.problems.append(f"Source inconnue : {source} (possibles : {', '.join(SOURCES)}).")
         return findings
-    folder = Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
+    folder = given_folder(source, data)
     config = _config(findings, folder, config_file)
     if config is not None:
         findings.extend(_check_source(source, folder, config, webhook, environment))

@@ -32,13 +32,19 @@ def paris_today() -> date:
 SOURCES = ("local", "airtable", "notion")
 
 
+def given_folder(source: str, data: str | None) -> Path:
+    """The folder a run on ``source`` reads, whether or not it exists: ``data``, else the
+    example cooperative (``local``) or the current folder (``airtable``, ``notion``)."""
+    return Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
+
+
 def data_folder(source: str, data: str | None) -> Path:
     """The folder a run reads: ``data``, else the example cooperative (``local``) or the
     current folder, which holds ``cae.toml`` (``airtable``, ``notion``). Raises ``ValueError``
     for an unknown source and ``FileNotFoundError`` when the folder does not exist."""
     if source not in SOURCES:
         raise ValueError(f"Source inconnue : {source} (possibles : {', '.join(SOURCES)})")
-    folder = Path(data) if data else (EXAMPLE_DIR if source == "local" else Path.cwd())
+    folder = given_folder(source, data)
     if not folder.is_dir():
         raise FileNotFoundError(f"Dossier de données introuvable : {folder}")
     return folder
