@@ -8,7 +8,8 @@ lost connection, 5xx): the row the retry finds was then created by this run's fi
 since the key was absent when the run read the ledger and no other run writes to the base
 meanwhile. Otherwise a lost answer would leave up to 10 letters unsent, waiting for a person.
 Status changes are buffered and written 10 rows a request, so a run's writes cost ⌈rows/10⌉
-requests a table.
+requests a table; what a run killed before a write had buffered is on disk in its journal
+(``integrations.journal``), which the next run carries into the ledger (``services.journal``).
 Airtable has no conditional write: runs on one base must not overlap (a Prefect concurrency limit
 serialises them).
 
@@ -109,6 +110,7 @@ class AirtableLedger(CachedLedger):
             if not batch:
                 continue
             self.claimed.update({row.key: row for row in batch})
+            self.journal.claiming(row.key for row in batch)
             uncertain = self.client.adapter.uncertain_writes
             cells = [claim_fields(row) for row in batch]
             with refused(self._context("write", table, cells)):
@@ -123,14 +125,17 @@ class AirtableLedger(CachedLedger):
                 known[row.key] = row
                 if by_key[row.key] in new_ids or resent:
                     created.append(row.key)
+            self.journal.claimed(set(created) & {row.key for row in batch})
 
     def reclaim(self, keys: list[str]) -> list[str]:
         taken = self._failed(keys)
         self.claimed.update({key: self._row(key) for key in taken})
+        self.journal.claiming(taken)
         for key in taken:
             self._queue(key, {STATUS: LedgerStatus.PENDING.value})
             self._read()[key] = replace(self._row(key), status=LedgerStatus.PENDING)
         self.flush()
+        self.journal.claimed(taken)
         return taken
 
     def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None:

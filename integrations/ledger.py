@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from charter.model import Ledger, LedgerEntry, LedgerStatus
 from charter.scope import Scope
+from integrations.journal import Journal
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,16 @@ class LedgerRow(LedgerEntry):
 
 
 class LedgerStore(Protocol):
-    """Where the ledger lives: a SQLite file here, the Versements/Courriers tables elsewhere."""
+    """Where the ledger lives: a SQLite file here, the Versements/Courriers tables elsewhere.
+
+    ``journal`` (``integrations.journal``) keeps on disk, as they happen, the keys a run claims
+    and each letter's outcome, for when the run dies before its marks reach the ledger;
+    ``serialised`` says whether runs on this ledger never overlap (a Prefect concurrency limit),
+    which lets the journal's ``claiming`` entries be trusted (``services.journal``).
+    """
+
+    journal: Journal
+    serialised: bool
 
     def load(self) -> Ledger: ...
 
@@ -73,8 +83,11 @@ class CachedLedger:
     ``_ids`` keeps the id of each key's record in the base, for the writes.
     """
 
+    serialised = True  # runs on one base or workspace wait for each other (flows/locks.py)
+
     def __init__(self, scope: Scope | None = None) -> None:
         self.scope = scope
+        self.journal = Journal(None)
         self._rows: dict[str, LedgerRow] | None = None
         self._ids: dict[str, str] = {}
 
@@ -147,11 +160,14 @@ def _now() -> str:
 class SqliteLedger:
     """The local ledger, one SQLite file."""
 
+    serialised = False  # runs may overlap: the claim's transaction keeps them apart
+
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         """Open (and create, with its tables) the ledger at ``path``; ``read_only`` opens an
         existing file that is then never written, not even created (a preview run)."""
         self.path = path
         self.read_only = read_only
+        self.journal = Journal(None)
         if read_only:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -245,6 +261,7 @@ class SqliteLedger:
                 )
                 if cursor.rowcount == 1:
                     claimed.append(row.key)
+        self.journal.claimed(claimed)
         return claimed
 
     def reclaim(self, keys: list[str]) -> list[str]:
@@ -258,6 +275,7 @@ class SqliteLedger:
                 )
                 if cursor.rowcount == 1:
                     taken.append(key)
+        self.journal.claimed(taken)
         return taken
 
     def register(self, key: str, number: str, posted_on: date) -> None:

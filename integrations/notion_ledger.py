@@ -140,6 +140,7 @@ class NotionLedger(CachedLedger):
         """Create a page for each key the ledger lacks: one request each."""
         known = self._read()
         created: list[str] = []
+        self.journal.claiming(row.key for row in rows if row.key not in known)
         try:
             for row in rows:
                 if row.key in known:
@@ -154,6 +155,7 @@ class NotionLedger(CachedLedger):
         except SourceRefused:
             self._give_back(created)
             raise
+        self.journal.claimed(created)
         return created
 
     def _give_back(self, keys: list[str]) -> None:
@@ -167,8 +169,10 @@ class NotionLedger(CachedLedger):
 
     def reclaim(self, keys: list[str]) -> list[str]:
         taken = self._failed(keys)
+        self.journal.claiming(taken)
         for key in taken:
             self._write(key, replace(self._row(key), status=LedgerStatus.PENDING))
+        self.journal.claimed(taken)
         return taken
 
     def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None:

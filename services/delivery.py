@@ -2,7 +2,9 @@
 
 ``render`` turns the claimed documents into letters; ``deliver`` writes each to the out
 folder, sends it and records the outcome in the ledger, then sends again what earlier runs
-failed to deliver. Plain functions: the tasks in ``tasks/documents.py`` wrap them.
+failed to deliver. Each SMTP transaction and its answer are first written to the run's journal
+(``integrations.journal``), synced to disk, so a run killed mid-batch loses none of them.
+Plain functions: the tasks in ``tasks/documents.py`` wrap them.
 """
 
 from __future__ import annotations
@@ -204,6 +206,9 @@ class Delivery:
         if not to and self.mailer.name != "outbox":
             self._outcome(key, details, files, LedgerStatus.FAILED, "failed")
             return
+        # On disk before the transaction starts: a run killed during it leaves this key alone
+        # waiting for a person (services.journal), every other key of its batch settled.
+        self.store.journal.attempting(key)
         try:
             self.mailer.send(message)
         except DeliveryRefused as exc:
@@ -211,6 +216,7 @@ class Delivery:
             self._outcome(key, details, files, LedgerStatus.FAILED, "failed")
         except DeliveryUnknown as exc:
             self.logger.error("Envoi incertain pour %s, à vérifier : %s", key, exc)
+            self.store.journal.answer(key, "unknown")
             self.result.issued.append(Issued(details, files, "pending"))
         else:
             self._outcome(key, details, files, LedgerStatus.SENT, self.mailer.name)
@@ -223,7 +229,10 @@ class Delivery:
         status: LedgerStatus,
         delivery: str,
     ) -> None:
-        self.store.mark(key, status, document=files[0] if files else None)
+        document = files[0] if files else None
+        # The journal first, synced to disk: the ledger's mark may wait in a buffer.
+        self.store.journal.answer(key, status.value, document)
+        self.store.mark(key, status, document=document)
         self.result.issued.append(Issued(details, files, delivery))
 
 
@@ -248,6 +257,7 @@ def deliver(
             delivery.retries(resend, done)
     finally:
         store.flush()
+    store.journal.close(settled=True)  # the ledger holds every outcome: the journal is done
     return delivery.result
 
 

@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from charter.model import Ledger, LedgerStatus
+from integrations.journal import Journal
 from integrations.ledger import LedgerRow, LedgerStore, SqliteLedger
 
 #: The preview's folder, inside the out folder.
@@ -27,6 +28,9 @@ PREVIEW_FOLDER = "apercu"
 class PreviewLedger:
     """A ``LedgerStore`` that reads the real ledger once and never writes to it: claims and
     outcomes stay in memory, so the preview issues exactly the keys a real run would claim."""
+
+    journal = Journal(None)  # nothing to keep: nothing is sent
+    serialised = False
 
     def __init__(self, read: Callable[[], list[LedgerRow]]) -> None:
         self._read_rows = read  # called once, when the run first reads the ledger

@@ -17,6 +17,7 @@ from integrations.airtable import AirtableClient
 from integrations.airtable_ledger import AirtableLedger
 from integrations.airtable_source import AirtableSource
 from integrations.base import Source
+from integrations.journal import Journal
 from integrations.ledger import LedgerStore, SqliteLedger
 from integrations.notion import NotionClient
 from integrations.notion_ledger import NotionLedger
@@ -116,6 +117,8 @@ class RunSetup:
             reader, ledger = LocalWorkbook(folder), preview_ledger(out_dir / "ledger.sqlite")
         else:
             reader, ledger = LocalWorkbook(folder), SqliteLedger(out_dir / "ledger.sqlite")
+        if not preview:  # each outcome on disk as it happens (integrations.journal)
+            ledger.journal = Journal(out_dir, lock or "local")
         mailer = choose_mailer(smtp_block)
         if preview:
             if source != "local":

@@ -13,6 +13,7 @@ from integrations.ledger import LedgerStore
 from integrations.outbox import Outbox
 from services import ledger
 from services.backlog import settle_backlog
+from services.journal import FAILED, RELEASED, SENT, WAITING, settle_journals
 from services.ledger import LedgerState
 from services.summary import Namer
 from tasks.quoting import quoted
@@ -24,10 +25,21 @@ from tasks.refusals import refusal_fails
 @refusal_fails
 def read_ledger(store: LedgerStore, outbox: Outbox, preview: bool = False) -> LedgerState:
     """The ledger as the run starts (``services.ledger.ledger_state``), once what a run
-    stopped by Airtable's quota could not write is written (``services.backlog``)."""
+    stopped by Airtable's quota could not write is written (``services.backlog``), and what
+    runs that died left in their journals (``services.journal``)."""
     settled = settle_backlog(store, outbox.folder, keep=preview)
     if settled:
         get_run_logger().info("%d issue(s) d'une exécution interrompue inscrite(s)", settled)
+    journals = settle_journals(store, outbox.folder)
+    if journals:
+        get_run_logger().info(
+            "Journal d'une exécution interrompue : %d envoyé(s), %d refusé(s), %d à envoyer "
+            "de nouveau, %d à vérifier par une personne",
+            journals[SENT],
+            journals[FAILED],
+            journals[RELEASED],
+            journals[WAITING],
+        )
     return ledger.ledger_state(store, outbox)
 
 
