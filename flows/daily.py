@@ -36,6 +36,8 @@ def daily(
     without those the documents are delivered to the out folder. ``preview`` renders what
     would be issued into ``OUT/apercu/`` and changes nothing (``services.preview``).
     """
-    return apply_charter(
-        RunSetup.create(source, data, as_of, out, config, smtp_block, preview=preview)
-    )
+    run = RunSetup.create(source, data, as_of, out, config, smtp_block, preview=preview)
+    try:
+        return apply_charter(run)
+    finally:  # however the run ended, its journal is free for the next run to settle
+        run.ledger_store.journal.close(settled=False)

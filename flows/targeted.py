@@ -33,6 +33,8 @@ def targeted(
     or one member (their letters and alerts), by the record's id in the source. ``preview``
     renders them into ``OUT/apercu/`` and changes nothing (``services.preview``)."""
     scope = Scope(ScopeKind(kind), record)
-    return apply_charter(
-        RunSetup.create(source, data, as_of, out, config, smtp_block, scope, preview), scope
-    )
+    run = RunSetup.create(source, data, as_of, out, config, smtp_block, scope, preview)
+    try:
+        return apply_charter(run, scope)
+    finally:  # however the run ended, its journal is free for the next run to settle
+        run.ledger_store.journal.close(settled=False)

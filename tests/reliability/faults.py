@@ -8,12 +8,15 @@ transaction). ``Harness.run`` then, on a fresh emulator base loaded with the exa
    the real ``cae run`` in a subprocess that the emulator or the SMTP server sends SIGKILL to
    when it sees the chosen request;
 2. reruns the job without faults until a run issues and resends nothing (a refused mail goes
-   again in the next run);
+   again in the next run; the first rerun settles a killed run's journal, ``services.journal``);
 3. checks the invariants (``Harness.check``): per key at most one message reached the SMTP
    server; every key the hand oracle expects is in the ledger exactly once, either ``sent``
    with exactly one message or ``pending`` (0 or 1 message: nobody knows) and listed in the
-   last run's report for a person; the ledger's rows and the messages equal those of a run
-   without faults; the input tables are unchanged but for the status change the oracle expects.
+   last run's report for a person; the keys left ``pending`` are exactly the mails whose
+   connection dropped after their data plus, for a kill during an SMTP transaction, that one
+   letter (a kill leaves a person nothing else); the ledger's rows and the messages equal those
+   of a run without faults; the input tables are unchanged but for the status change the oracle
+   expects.
 
 Kinds of fault (``KINDS``): ``429_storm`` (k consecutive 429s, the client waits the penalty
 each time), ``500``/``503`` (answered without applying the request), ``slow`` (applied, then
@@ -428,6 +431,7 @@ class Outcome:
     lost: int = 0  # expected keys not in the ledger, input records gone or changed wrongly
     pending: int = 0  # keys left pending for a person
     unknown: int = 0  # mails whose connection dropped after the data (outcome unknown)
+    in_flight: int = 0  # 1 when the kill struck during an SMTP transaction (its letter unknown)
     faulted_error: str | None = None  # how the faulted run ended, if not normally
     reruns: int = 0
     seconds: float = 0.0
@@ -643,6 +647,7 @@ class Harness:
                 emulator.clear_faults()
                 outcome.fired = arming.fired + self.smtp.handler.fired
                 outcome.unknown = self.smtp.handler.unknown
+                outcome.in_flight = self.smtp.handler.fired[KILL]
                 self.smtp.handler.faults = []
                 self.smtp.handler.kill = None
                 if (
@@ -791,12 +796,15 @@ class Harness:
                 problems.append(f"{named(key)} left {status} after the reruns ({n} messages)")
         if summary and summary["documents"]:
             problems.append("the last rerun still issued documents")
-        if not reference and outcome.faulted_error is None and outcome.pending != outcome.unknown:
-            # A run that completed knows every outcome but the mails cut after their data:
-            # a timeout or a lost answer from Airtable must not leave a letter unsent.
+        expected_pending = outcome.unknown + outcome.in_flight
+        if not reference and outcome.pending != expected_pending:
+            # However the faulted run ended (completed, crashed, killed), only the mails cut
+            # after their data and the one letter a kill caught mid-transaction are unknown:
+            # a timeout, a lost answer from Airtable or a kill must not leave a letter unsent.
             problems.append(
-                f"the faulted run completed, yet {outcome.pending} key(s) wait for a person "
-                f"where {outcome.unknown} mail outcome(s) are unknown"
+                f"the faulted run ({outcome.faulted_error or 'completed'}) left "
+                f"{outcome.pending} key(s) waiting for a person where {outcome.unknown} mail "
+                f"outcome(s) are unknown and {outcome.in_flight} letter(s) were in flight at a kill"
             )
 
         # The input tables: the same records, changed only as the oracle says.
@@ -891,6 +899,12 @@ def totals(outcomes: list[Outcome]) -> dict[str, Any]:
         "duplicates_found": sum(o.duplicates for o in outcomes),
         "records_lost": sum(o.lost for o in outcomes),
         "pending_left_for_a_person": sum(o.pending for o in outcomes),
+        # The bound: each kill leaves at most its letter in flight, plus the unknown mails.
+        "kills_plus_unknown_outcomes": sum(
+            (o.faulted_error == "killed (SIGKILL)") + o.unknown for o in outcomes
+        ),
+        # What it must equal: the kills that struck mid-transaction, plus the unknown mails.
+        "letters_in_flight_at_a_kill": sum(o.in_flight for o in outcomes),
         "reruns": sum(o.reruns for o in outcomes),
         "prefect_api_errors_retried": sum(len(o.infrastructure) for o in outcomes),
         "seconds": round(sum(o.seconds for o in outcomes), 1),

@@ -8,7 +8,9 @@ processes (2 by default: one per core), each with its own SMTP server and, per s
 own Airtable emulator. It prints one line per failing scenario (its plan and the command that
 replays it), progress every 25 scenarios and, at the end, the figures: scenarios run, faults
 injected by kind, documents delivered, duplicates found, records lost, pending left for a
-person. ``--report`` writes them as JSON. Exit status 1 when a scenario broke an invariant.
+person beside its bound, kills plus mails of unknown outcome (a killed run leaves a person only
+the letter it was sending). ``--report`` writes them as JSON. Exit status 1 when a scenario
+broke an invariant.
 """
 
 from __future__ import annotations
@@ -137,6 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         _write(args.report, command, figures, outcomes, elapsed)
     print(json.dumps({"command": command, **figures, "wall_seconds": round(elapsed)}, indent=2))
+    print(
+        f"pending left for a person: {figures['pending_left_for_a_person']}; "
+        f"kills + unknown-outcome mails: {figures['kills_plus_unknown_outcomes']} "
+        f"({figures['processes_killed']} kills, {figures['mail_outcomes_unknown']} unknown; "
+        f"{figures['letters_in_flight_at_a_kill']} kills struck during an SMTP transaction)",
+        flush=True,
+    )
     return 1 if figures["scenarios_failed"] or len(outcomes) < len(indexes) else 0
 
 
