@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from charter.model import LedgerStatus
 from documents.mail import message_id
 from flows.daily import daily
+from integrations.journal import parse
 from integrations.ledger import SqliteLedger
 from settings.defaults import EXAMPLE_DIR, EXAMPLE_LATER_DIR
 from tests.support.smtp_server import SmtpServer
@@ -159,7 +160,10 @@ def test_a_member_without_email_is_an_error_not_a_silent_skip(tmp_path, smtp_env
     assert not failed & set(smtp_env.recorder.per_key())
 
 
-def test_killed_between_claim_and_send_the_rerun_reports_pending_and_resends_nothing(tmp_path):
+def test_killed_mid_batch_the_rerun_leaves_a_person_only_the_letter_in_flight(tmp_path):
+    """SIGKILL during the third SMTP transaction: the rerun carries the killed run's journal
+    into the ledger (services.journal), sends the 19 letters never attempted and leaves only
+    the third for a person; nothing goes out twice."""
     from prefect.settings import PREFECT_API_URL
 
     out = tmp_path / "out"
@@ -191,8 +195,15 @@ def test_killed_between_claim_and_send_the_rerun_reports_pending_and_resends_not
 
         ledger = SqliteLedger(out / "ledger.sqlite")
         pending = {r.key for r in ledger.rows(LedgerStatus.PENDING)}
-        assert len(pending) == 20
+        assert len(pending) == 20  # before the rerun: the whole batch but the two marked
         assert {r.key for r in ledger.rows(LedgerStatus.SENT)} == set(sent_before)
+        (journal,) = (out / "journal").glob("*.jsonl")
+        entries = parse(journal.read_text("utf-8").splitlines())
+        assert entries.claimed == pending | set(sent_before)
+        (in_flight,) = entries.attempting - set(entries.answers)
+        assert {k for k, (status, _) in entries.answers.items() if status == "sent"} == set(
+            sent_before
+        )
 
         smtp.recorder.release.set()
         smtp.recorder.hold_transaction = None
@@ -200,12 +211,14 @@ def test_killed_between_claim_and_send_the_rerun_reports_pending_and_resends_not
             command, env=env, capture_output=True, text=True, timeout=300, check=False
         )
     assert rerun.returncode == 0, rerun.stderr
-    assert smtp.recorder.per_key() == sent_before  # nothing resent, nothing sent twice
-    assert "20 document(s) en attente d'une personne" in rerun.stdout
-    assert all(key in rerun.stdout for key in pending)
-    summary_path = out / "run-summary.json"
-    assert '"documents": []' in summary_path.read_text("utf-8")
-    assert {r.key for r in ledger.rows(LedgerStatus.PENDING)} == pending
+    per_key = smtp.recorder.per_key()
+    assert set(per_key) == (pending | set(sent_before)) - {in_flight}
+    assert set(per_key.values()) == {1}  # nothing sent twice
+    assert "1 document(s) en attente d'une personne" in rerun.stdout
+    assert in_flight in rerun.stdout
+    assert {r.key for r in ledger.rows(LedgerStatus.PENDING)} == {in_flight}
+    assert {r.key for r in ledger.rows(LedgerStatus.SENT)} == set(per_key)
+    assert not list((out / "journal").glob("*.jsonl"))  # both journals settled
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
     from prefect.client.schemas.sorting import ArtifactSort
@@ -217,5 +230,5 @@ def test_killed_between_claim_and_send_the_rerun_reports_pending_and_resends_not
             limit=1,
         )
     top = report.data.split("## Documents émis")[0]
-    assert "## À traiter par une personne (20)" in top
-    assert all(key in top for key in pending)
+    assert "## À traiter par une personne (1)" in top
+    assert in_flight in top
