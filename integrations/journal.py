@@ -171,8 +171,6 @@ class DeadJournal:
             elif "key" in line and line["key"] not in keys:
                 continue
             kept.append(json.dumps(line, ensure_ascii=False) + "\n")
-        if len(kept) == len(self.entries.lines):
-            return
         temporary = self.path.with_suffix(".tmp")
         with temporary.open("w", encoding="utf-8") as file:
             file.writelines(kept)
