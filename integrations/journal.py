@@ -64,12 +64,16 @@ class Journal:
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         path = self.folder / f"{stamp}-{os.getpid()}-{secrets.token_hex(4)}{SUFFIX}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+        # Locked and headed under another name first: a run settling journals never sees it
+        # unlocked (nor takes its lock before its writer does).
+        opening = path.with_suffix(".opening")
+        fd = os.open(opening, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        _sync_folder(self.folder)
-        self.path, self._fd = path, fd
         self._closing = weakref.finalize(self, os.close, fd)  # a run that ended by an exception
         self._write(fd, {"ledger": self.ledger, "host": socket.gethostname(), "pid": os.getpid()})
+        opening.rename(path)
+        _sync_folder(self.folder)
+        self.path, self._fd = path, fd
         return fd
 
     @staticmethod
@@ -187,6 +191,8 @@ def dead_journals(out: Path, ledger: str) -> Iterator[list[DeadJournal]]:
     same journal."""
     folder = out / FOLDER
     held: list[DeadJournal] = []
+    for opening in folder.glob("*.opening") if folder.is_dir() else []:
+        _remove_if_dead(opening)  # its run died before its first event was written
     try:
         for path in sorted(folder.glob(f"*{SUFFIX}")) if folder.is_dir() else []:
             try:
@@ -212,6 +218,21 @@ def dead_journals(out: Path, ledger: str) -> Iterator[list[DeadJournal]]:
     finally:
         for journal in held:
             os.close(journal._fd)
+
+
+def _remove_if_dead(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if os.fstat(fd).st_ino == path.stat().st_ino:
+            path.unlink()
+    except (BlockingIOError, FileNotFoundError):
+        pass  # being opened by a live run, or renamed meanwhile
+    finally:
+        os.close(fd)
 
 
 def _sync_folder(folder: Path) -> None:

@@ -139,6 +139,15 @@ def test_a_running_process_s_journal_waits_and_is_settled_once_it_is_killed(tmp_
     assert statuses(store) == {"a": "sent", "b": "failed"}
 
 
+def test_a_journal_whose_run_died_while_opening_it_is_removed(tmp_path):
+    (tmp_path / FOLDER).mkdir()
+    opening = tmp_path / FOLDER / "20261126T070000-1-abcd.opening"
+    opening.write_text('{"ledger": "local"}\n', "utf-8")
+    with dead_journals(tmp_path, "local") as found:
+        assert found == []
+    assert not opening.exists()
+
+
 def test_two_runs_never_settle_one_journal_together(tmp_path):
     journal = Journal(tmp_path, "local")
     journal.claimed(["a"])
