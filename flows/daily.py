@@ -40,4 +40,4 @@ def daily(
     try:
         return apply_charter(run)
     finally:  # however the run ended, its journal is free for the next run to settle
-        run.ledger_store.journal.close(settled=False)
+        run.ledger_store.journal.close()

@@ -37,4 +37,4 @@ def targeted(
     try:
         return apply_charter(run, scope)
     finally:  # however the run ended, its journal is free for the next run to settle
-        run.ledger_store.journal.close(settled=False)
+        run.ledger_store.journal.close()

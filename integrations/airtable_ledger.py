@@ -110,7 +110,7 @@ class AirtableLedger(CachedLedger):
             if not batch:
                 continue
             self.claimed.update({row.key: row for row in batch})
-            self.journal.claiming(row.key for row in batch)
+            self.journal.claiming(row.key for row in batch if row.to_send)
             uncertain = self.client.adapter.uncertain_writes
             cells = [claim_fields(row) for row in batch]
             with refused(self._context("write", table, cells)):
@@ -125,7 +125,7 @@ class AirtableLedger(CachedLedger):
                 known[row.key] = row
                 if by_key[row.key] in new_ids or resent:
                     created.append(row.key)
-            self.journal.claimed(set(created) & {row.key for row in batch})
+            self.journal.claimed(set(created) & {row.key for row in batch if row.to_send})
 
     def reclaim(self, keys: list[str]) -> list[str]:
         taken = self._failed(keys)

@@ -53,6 +53,7 @@ class Journal:
         self.ledger = ledger
         self.path: Path | None = None
         self._fd: int | None = None
+        self._outstanding: set[str] = set()  # claimed, not yet attempted
 
     def __getstate__(self) -> dict[str, Any]:
         # Its file descriptor and lock mean nothing in another process, and two copies writing
@@ -93,22 +94,31 @@ class Journal:
             self._entry(event="claiming", keys=keys)
 
     def claimed(self, keys: Iterable[str]) -> None:
+        """Keys now this run's to send (a ``historical`` row is not: it is never sent)."""
         if keys := sorted(keys):
             self._entry(event="claimed", keys=keys)
+            self._outstanding.update(keys)
 
     def attempting(self, key: str) -> None:
         self._entry(event="attempting", key=key)
+        self._outstanding.discard(key)
 
     def answer(self, key: str, status: str, document: str | None = None) -> None:
         self._entry(event="answer", key=key, status=status, document=document)
+        self._outstanding.discard(key)
 
-    def close(self, *, settled: bool) -> None:
-        """End this run's journal: delete it when the ledger holds every outcome
-        (``settled``), else leave it, unlocked, for the next run to carry into the ledger."""
+    def settled(self) -> None:
+        """The ledger holds every outcome so far: once no claimed key is left to send, the
+        journal has nothing more to tell, and is deleted (a later event starts another)."""
+        if self._fd is not None and not self._outstanding:
+            if self.path is not None:
+                self.path.unlink(missing_ok=True)
+            self.close()
+
+    def close(self) -> None:
+        """Stop writing and free the journal: if it is still there, the next run settles it."""
         if self._fd is None:
             return
-        if settled and self.path is not None:
-            self.path.unlink(missing_ok=True)
         self._closing()
         self.path, self._fd = None, None
 

@@ -38,6 +38,11 @@ class LedgerRow(LedgerEntry):
     #: What the run summary says of the document (its kind's fields), kept for a retry.
     details: dict[str, Any] | None = None
 
+    @property
+    def to_send(self) -> bool:
+        """Claimed ``pending``: the run that claimed it sends it (``historical`` is never sent)."""
+        return self.status is LedgerStatus.PENDING
+
     def entry(self) -> LedgerEntry:
         """The charter's part of the row, alone: what the rules compare with."""
         return LedgerEntry(*(getattr(self, f.name) for f in fields(LedgerEntry)))
@@ -261,7 +266,8 @@ class SqliteLedger:
                 )
                 if cursor.rowcount == 1:
                     claimed.append(row.key)
-        self.journal.claimed(claimed)
+        taken = set(claimed)
+        self.journal.claimed(row.key for row in rows if row.key in taken and row.to_send)
         return claimed
 
     def reclaim(self, keys: list[str]) -> list[str]:

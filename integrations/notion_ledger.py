@@ -140,7 +140,7 @@ class NotionLedger(CachedLedger):
         """Create a page for each key the ledger lacks: one request each."""
         known = self._read()
         created: list[str] = []
-        self.journal.claiming(row.key for row in rows if row.key not in known)
+        self.journal.claiming(row.key for row in rows if row.key not in known and row.to_send)
         try:
             for row in rows:
                 if row.key in known:
@@ -155,7 +155,8 @@ class NotionLedger(CachedLedger):
         except SourceRefused:
             self._give_back(created)
             raise
-        self.journal.claimed(created)
+        sending = {row.key for row in rows if row.to_send}
+        self.journal.claimed(key for key in created if key in sending)
         return created
 
     def _give_back(self, keys: list[str]) -> None:

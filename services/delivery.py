@@ -257,7 +257,7 @@ def deliver(
             delivery.retries(resend, done)
     finally:
         store.flush()
-    store.journal.close(settled=True)  # the ledger holds every outcome: the journal is done
+    store.journal.settled()  # the ledger holds every outcome: the journal may go
     return delivery.result
 
 

@@ -43,7 +43,7 @@ def journals(out: Path) -> list[Path]:
     return sorted((out / FOLDER).glob("*.jsonl"))
 
 
-def test_each_event_is_one_line_on_disk_at_once_and_a_torn_last_line_is_skipped(tmp_path):
+def test_each_event_is_one_line_on_disk_at_once(tmp_path):
     journal = Journal(tmp_path, "local")
     journal.claimed(["b", "a"])
     journal.attempting("a")
@@ -53,19 +53,31 @@ def test_each_event_is_one_line_on_disk_at_once_and_a_torn_last_line_is_skipped(
     assert [json.loads(line).get("event") for line in lines] == [None, "claimed", "attempting"]
     assert json.loads(lines[0])["ledger"] == "local"
     journal.answer("a", "sent", "documents/renewal/a.pdf")
-    with path.open("a", encoding="utf-8") as file:
-        file.write('{"event": "answer", "key": "b", "sta')  # a power cut mid-line
+    journal.settled()
+    assert path.exists()  # b is still to be sent: the journal goes on
+    journal.attempting("b")
+    journal.answer("b", "failed")
     entries = parse(path.read_text("utf-8").splitlines())
-    assert entries.claimed == {"a", "b"}
-    assert entries.answers == {"a": ("sent", "documents/renewal/a.pdf")}
-    journal.close(settled=True)
+    assert entries.claimed == {"a", "b"} and entries.attempting == {"a", "b"}
+    assert entries.answers == {"a": ("sent", "documents/renewal/a.pdf"), "b": ("failed", None)}
+    journal.settled()
     assert not path.exists()
+
+
+def test_a_torn_last_line_is_skipped():
+    lines = [
+        json.dumps({"ledger": "local"}),
+        json.dumps({"event": "answer", "key": "a", "status": "sent"}),
+        '{"event": "answer", "key": "b", "sta',  # a power cut mid-line
+    ]
+    assert parse(lines).answers == {"a": ("sent", None)}
 
 
 def test_a_journal_that_writes_nothing_creates_no_file(tmp_path):
     Journal(None).attempting("a")
     journal = Journal(tmp_path, "local")
-    journal.close(settled=True)
+    journal.settled()
+    journal.close()
     assert not (tmp_path / FOLDER).exists()
 
 
@@ -84,7 +96,7 @@ def test_every_outcome_of_a_dead_run_reaches_the_local_ledger(tmp_path):
     journal.attempting("resolved")
     journal.answer("resolved", "sent")
     store.mark("resolved", LedgerStatus.FAILED)  # a person settled it meanwhile
-    journal.close(settled=False)  # the run died: its marks never all reached the ledger
+    journal.close()  # the run died: its marks never all reached the ledger
 
     following = ledger(tmp_path)
     settled = settle_journals(following, tmp_path)
@@ -151,7 +163,7 @@ def test_a_journal_whose_run_died_while_opening_it_is_removed(tmp_path):
 def test_two_runs_never_settle_one_journal_together(tmp_path):
     journal = Journal(tmp_path, "local")
     journal.claimed(["a"])
-    journal.close(settled=False)
+    journal.close()
     with dead_journals(tmp_path, "local") as first, dead_journals(tmp_path, "local") as second:
         assert len(first) == 1 and second == []
 
@@ -160,7 +172,7 @@ def test_a_journal_is_only_applied_to_its_own_ledger(tmp_path):
     SqliteLedger(tmp_path / "ledger.sqlite").claim([row("a")])
     other = Journal(tmp_path, "cae-airtable-appOTHER")
     other.claimed(["a"])
-    other.close(settled=False)
+    other.close()
     store = ledger(tmp_path)
     assert settle_journals(store, tmp_path) == {}
     assert statuses(store) == {"a": "pending"} and len(journals(tmp_path)) == 1
@@ -176,8 +188,8 @@ def test_an_accepted_letter_wins_and_otherwise_the_latest_journal_speaks(tmp_pat
     newer = Journal(tmp_path, "local")
     newer.answer("a", "failed")
     newer.claimed(["b"])  # claimed, never attempted: would release b, but b went out
-    older.close(settled=False)
-    newer.close(settled=False)
+    older.close()
+    newer.close()
     assert settle_journals(store, tmp_path) == {SENT: 2}
     assert statuses(store) == {"a": "sent", "b": "sent"}
 
@@ -187,7 +199,7 @@ def test_a_store_that_sees_part_of_the_ledger_keeps_the_lines_about_the_rest(tmp
     journal.claimed(["seen", "unseen"])
     journal.attempting("unseen")
     journal.answer("unseen", "sent")
-    journal.close(settled=False)
+    journal.close()
     with dead_journals(tmp_path, "local") as (dead,):
         dead.keep_only({"unseen"})
     (path,) = journals(tmp_path)
@@ -217,3 +229,15 @@ def test_the_journal_does_not_leave_its_process(tmp_path):
     with pytest.raises(TypeError):
         pickle.dumps(Journal(tmp_path, "local"))
     assert os.listdir(tmp_path) == []
+
+
+def test_a_historical_claim_is_nothing_to_send(tmp_path):
+    store = ledger(tmp_path)
+    old = LedgerRow(key="old", kind="renewal", status=LedgerStatus.HISTORICAL, issued_on=AS_OF)
+    assert store.claim([old, row("new")]) == ["old", "new"]
+    (path,) = journals(tmp_path)
+    assert parse(path.read_text("utf-8").splitlines()).claimed == {"new"}
+    store.journal.attempting("new")
+    store.journal.answer("new", "sent")
+    store.journal.settled()  # nothing left to send: the journal is gone
+    assert journals(tmp_path) == []
