@@ -28,6 +28,7 @@ import json
 import os
 import secrets
 import socket
+import threading
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -54,6 +55,7 @@ class Journal:
         self.path: Path | None = None
         self._fd: int | None = None
         self._outstanding: set[str] = set()  # claimed, not yet attempted
+        self._lock = threading.Lock()  # claims and deliveries may run in different threads
 
     def __getstate__(self) -> dict[str, Any]:
         # Its file descriptor and lock mean nothing in another process, and two copies writing
@@ -83,11 +85,14 @@ class Journal:
         os.write(fd, data)
         os.fsync(fd)
 
-    def _entry(self, **entry: Any) -> None:
+    def _entry(self, claimed: Iterable[str] = (), done: str | None = None, **entry: Any) -> None:
         if self.folder is None:
             return
-        fd = self._fd if self._fd is not None else self._open()
-        self._write(fd, entry)
+        with self._lock:
+            fd = self._fd if self._fd is not None else self._open()
+            self._write(fd, entry)
+            self._outstanding.update(claimed)
+            self._outstanding.discard(done or "")
 
     def claiming(self, keys: Iterable[str]) -> None:
         if keys := sorted(keys):
@@ -96,31 +101,33 @@ class Journal:
     def claimed(self, keys: Iterable[str]) -> None:
         """Keys now this run's to send (a ``historical`` row is not: it is never sent)."""
         if keys := sorted(keys):
-            self._entry(event="claimed", keys=keys)
-            self._outstanding.update(keys)
+            self._entry(keys, event="claimed", keys=keys)
 
     def attempting(self, key: str) -> None:
-        self._entry(event="attempting", key=key)
-        self._outstanding.discard(key)
+        self._entry(done=key, event="attempting", key=key)
 
     def answer(self, key: str, status: str, document: str | None = None) -> None:
-        self._entry(event="answer", key=key, status=status, document=document)
-        self._outstanding.discard(key)
+        self._entry(done=key, event="answer", key=key, status=status, document=document)
 
     def settled(self) -> None:
         """The ledger holds every outcome so far: once no claimed key is left to send, the
         journal has nothing more to tell, and is deleted (a later event starts another)."""
-        if self._fd is not None and not self._outstanding:
+        with self._lock:
+            if self._fd is None or self._outstanding:
+                return
             if self.path is not None:
                 self.path.unlink(missing_ok=True)
-            self.close()
+            self._release()
 
     def close(self) -> None:
         """Stop writing and free the journal: if it is still there, the next run settles it."""
-        if self._fd is None:
-            return
-        self._closing()
-        self.path, self._fd = None, None
+        with self._lock:
+            self._release()
+
+    def _release(self) -> None:
+        if self._fd is not None:
+            self._closing()
+            self.path, self._fd = None, None
 
 
 @dataclass

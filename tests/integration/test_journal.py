@@ -10,6 +10,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -241,3 +242,26 @@ def test_a_historical_claim_is_nothing_to_send(tmp_path):
     store.journal.answer("new", "sent")
     store.journal.settled()  # nothing left to send: the journal is gone
     assert journals(tmp_path) == []
+
+
+def test_claims_and_deliveries_in_two_threads_write_one_whole_journal(tmp_path):
+    journal = Journal(tmp_path, "local")
+    keys = [f"k{i}" for i in range(200)]
+
+    def claim() -> None:
+        for key in keys:
+            journal.claimed([key])
+
+    def deliver() -> None:
+        for key in keys:
+            journal.answer(key, "sent")
+
+    workers = [threading.Thread(target=claim), threading.Thread(target=deliver)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    (path,) = journals(tmp_path)
+    entries = parse(path.read_text("utf-8").splitlines())
+    assert len(entries.lines) == 1 + 2 * len(keys)
+    assert entries.claimed == set(keys) == set(entries.answers)
