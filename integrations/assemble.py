@@ -99,23 +99,17 @@ class _Assembler:
         self.errors: list[DataError] = []
         #: Ids of every record a source has, built or not: a link elsewhere is dangling.
         self.known: dict[str, set[str]] = {}
-        #: Ids of the records built so far, which links may point to.
-        self.built: dict[str, set[str]] = {}
+        #: Ids of the records built so far, which links may point to, each to itself: a link
+        #: keeps the record's own id string, not one more copy of it per link read.
+        self.built: dict[str, dict[str, str]] = {}
         #: The records built, by table key (the tables the source has).
         self.tables: dict[str, list[Any]] = {}
-        self.makers: dict[str, Callable[[_Fields], Any]] = {
-            "members": self._member,
-            "missions": self._mission,
-            "invoices": self._invoice,
-            "plenaries": self._plenary,
-            "attendance": self._attendance,
-            "volunteering": self._volunteering,
-            "workshops": self._workshop,
-        }
 
     def add(self, key: str, records: list[SourceRecord]) -> None:
         self.known[key] = {r.id for r in records}
-        built = self._build(key, records, self.makers[key])
+        # By name: bound methods kept in the instance would make a cycle, freed only by the
+        # cycle collector, and ``known`` and ``built`` with it.
+        built = self._build(key, records, getattr(self, f"_{_MAKERS[key]}"))
         if key == "members":
             built = self._without_sponsorship_loops(built, records)
         self.tables[key] = built
@@ -140,12 +134,12 @@ class _Assembler:
         spec = self.schema.table(key)
         kept = self._kept(spec, records)
         # A table's own records are linkable while it is built (a member's sponsor).
-        self.built[key] = {r.id for r in kept}
+        self.built[key] = {r.id: r.id for r in kept}
         built: list[T] = []
         for record in kept:
             item = make(_Fields(self, spec, record))
             if item is None:
-                self.built[key].discard(record.id)
+                del self.built[key][record.id]
             else:
                 built.append(item)
         return built
@@ -291,6 +285,21 @@ class _Assembler:
         return Workshop(f.id, f.primary, day, kind)
 
 
+#: The method that builds a record of each table, by table key.
+_MAKERS = {
+    "members": "member",
+    "missions": "mission",
+    "invoices": "invoice",
+    "plenaries": "plenary",
+    "attendance": "attendance",
+    "volunteering": "volunteering",
+    "workshops": "workshop",
+}
+#: One empty set of invalid fields for every record that has none (Python makes a new one each
+#: time: 216 bytes a record).
+_NONE_INVALID: frozenset[str] = frozenset()
+
+
 class _Fields:
     """One record's values as the dataclasses take them; what does not pass is reported."""
 
@@ -313,7 +322,7 @@ class _Fields:
         return found
 
     def frozen_invalid(self) -> frozenset[str]:
-        return frozenset(self.invalid)
+        return frozenset(self.invalid) if self.invalid else _NONE_INVALID
 
     def reject(self, key: str, problem: str) -> None:
         """Report the value of ``key`` and treat it as empty."""
@@ -352,13 +361,13 @@ class _Fields:
         spec = self.spec.field(key)
         assert spec.link_table is not None
         target = spec.link_table
-        built = self.assembler.built.get(target, set())
+        built = self.assembler.built.get(target, {})
         known = self.assembler.known.get(target)
         ids: list[str] = []
         complete = True
         for link_id in self.get(key, []):
             if link_id in built:
-                ids.append(link_id)
+                ids.append(built[link_id])
                 continue
             complete = False
             # A record left out or a missing table was reported already: no second error.
