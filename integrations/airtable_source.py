@@ -33,11 +33,13 @@ class AirtableSource:
     def __init__(self, client: AirtableClient) -> None:
         self.client = client
 
-    def read(self, schema: Schema, scope: Scope | None = None) -> SourceTables:
+    def read(
+        self, schema: Schema, scope: Scope | None = None, into: SourceTables | None = None
+    ) -> SourceTables:
         """Every table; for a mission's targeted run, only that mission and its members."""
         if scope is not None and scope.kind is ScopeKind.MISSION:
             return self._read_mission(schema, scope.record_id)
-        result = SourceTables()
+        result = SourceTables() if into is None else into
         refusals = [(spec, self._read_into(result, spec)) for spec in schema.tables.values()]
         self._refused(result, refusals)
         return result
@@ -85,7 +87,7 @@ class AirtableSource:
             assert isinstance(refusal.__cause__, requests.HTTPError)
             return refusal.__cause__
         if not missing_required_fields(spec, missing, "la table", result.errors):
-            result.tables[spec.key] = [source_record(spec, r, result.errors) for r in records]
+            result.add(spec.key, [source_record(spec, r, result.errors) for r in records])
         return None
 
     def _context(self, spec: TableSpec | None = None, action: str = "read") -> Context:

@@ -51,7 +51,11 @@ def assemble(tables: SourceTables, schema: Schema) -> tuple[Cooperative, list[Da
 
     Optional tables absent from ``tables.tables`` are ``None`` in the result.
     """
-    return _Assembler(tables, schema).run()
+    assembly = Assembly(schema)
+    for key in schema.tables:
+        if key in tables.tables:
+            assembly.add(key, tables.tables[key])
+    return assembly.finish()
 
 
 def _normalized(text: str | None) -> str:
@@ -62,54 +66,86 @@ def _as(enum: type[E], value: str | None) -> E | None:
     return None if value is None else enum(value)
 
 
+class Assembly:
+    """The cooperative built table by table as a source reads them (``SourceTables.add``).
+
+    A source hands each table over in the schema's order, the order of the links (a table
+    links only to itself and to the tables before it): a table not handed over before a later
+    one is absent. Each table is built as it arrives and its records as read are let go, so a
+    large cooperative is never held twice (bench/README.md, memory at L).
+    """
+
+    def __init__(self, schema: Schema) -> None:
+        self.assembler = _Assembler(schema)
+        self.order = list(schema.tables)
+        self.done = 0  # how many tables of ``order`` are built or known absent
+
+    def add(self, key: str, records: list[SourceRecord]) -> None:
+        """Build the table ``key`` from its records."""
+        index = self.order.index(key)
+        if index < self.done:
+            raise ValueError(f"table {key} handed over after a table that links to it")
+        self.done = index + 1
+        self.assembler.add(key, records)
+
+    def finish(self) -> tuple[Cooperative, list[DataError]]:
+        """The cooperative's records, and the errors found while building them."""
+        return self.assembler.cooperative(), self.assembler.errors
+
+
 class _Assembler:
-    def __init__(self, tables: SourceTables, schema: Schema) -> None:
-        self.tables = tables
+    def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.errors: list[DataError] = []
         #: Ids of every record a source has, built or not: a link elsewhere is dangling.
-        self.known = {key: {r.id for r in records} for key, records in tables.tables.items()}
-        #: Ids of the records built so far, which links may point to.
-        self.built: dict[str, set[str]] = {}
+        self.known: dict[str, set[str]] = {}
+        #: Ids of the records built so far, which links may point to, each to itself: a link
+        #: keeps the record's own id string, not one more copy of it per link read.
+        self.built: dict[str, dict[str, str]] = {}
+        #: The records built, by table key (the tables the source has).
+        self.tables: dict[str, list[Any]] = {}
 
-    def run(self) -> tuple[Cooperative, list[DataError]]:
-        # Order matters: a table is built after the tables its links point to.
-        members = self._without_sponsorship_loops(self._build("members", self._member))
-        missions = self._build("missions", self._mission)
-        invoices = self._build("invoices", self._invoice)
-        plenaries = self._build("plenaries", self._plenary)
-        attendance = self._build("attendance", self._attendance)
-        volunteering = self._build("volunteering", self._volunteering)
-        workshops = self._build("workshops", self._workshop)
-        present = self.tables.tables
-        cooperative = Cooperative(
+    def add(self, key: str, records: list[SourceRecord]) -> None:
+        self.known[key] = {r.id for r in records}
+        # By name: bound methods kept in the instance would make a cycle, freed only by the
+        # cycle collector, and ``known`` and ``built`` with it.
+        built = self._build(key, records, getattr(self, f"_{_MAKERS[key]}"))
+        if key == "members":
+            built = self._without_sponsorship_loops(built, records)
+        self.tables[key] = built
+
+    def cooperative(self) -> Cooperative:
+        present = self.tables
+        members, missions = present.get("members", []), present.get("missions", [])
+        plenaries = present.get("plenaries")
+        return Cooperative(
             members={m.id: m for m in members},
             missions={m.id: m for m in missions},
-            invoices=invoices if "invoices" in present else None,
-            plenaries={p.id: p for p in plenaries} if "plenaries" in present else None,
-            attendance=attendance if "attendance" in present else None,
-            volunteering=volunteering if "volunteering" in present else None,
-            workshops=workshops if "workshops" in present else None,
+            invoices=present.get("invoices"),
+            plenaries=None if plenaries is None else {p.id: p for p in plenaries},
+            attendance=present.get("attendance"),
+            volunteering=present.get("volunteering"),
+            workshops=present.get("workshops"),
         )
-        return cooperative, self.errors
 
-    def _build(self, key: str, make: Callable[[_Fields], T | None]) -> list[T]:
+    def _build(
+        self, key: str, records: list[SourceRecord], make: Callable[[_Fields], T | None]
+    ) -> list[T]:
         spec = self.schema.table(key)
-        records = self._kept(spec)
+        kept = self._kept(spec, records)
         # A table's own records are linkable while it is built (a member's sponsor).
-        self.built[key] = {r.id for r in records}
+        self.built[key] = {r.id: r.id for r in kept}
         built: list[T] = []
-        for record in records:
+        for record in kept:
             item = make(_Fields(self, spec, record))
             if item is None:
-                self.built[key].discard(record.id)
+                del self.built[key][record.id]
             else:
                 built.append(item)
         return built
 
-    def _kept(self, spec: TableSpec) -> list[SourceRecord]:
+    def _kept(self, spec: TableSpec, records: list[SourceRecord]) -> list[SourceRecord]:
         """The records of a table, without those whose primary value is empty or shared."""
-        records = self.tables.tables.get(spec.key, [])
         if spec.key in UNNAMED_TABLES:
             return records
         label = spec.primary.label
@@ -155,7 +191,9 @@ class _Assembler:
             invalid=f.frozen_invalid(),  # last: the calls above add to it
         )
 
-    def _without_sponsorship_loops(self, members: list[Member]) -> list[Member]:
+    def _without_sponsorship_loops(
+        self, members: list[Member], records: list[SourceRecord]
+    ) -> list[Member]:
         """Break each loop of sponsors (A sponsors B who sponsors A…): one error per loop, on
         the member of the loop who comes last in the table, whose sponsor link is ignored."""
         by_id = {m.id: m for m in members}
@@ -179,7 +217,7 @@ class _Assembler:
             label = self.schema.label("members", "sponsor")
             chain = " → ".join(quoted(n) for n in [*names, names[0]])
             message = f"« {label} » : parrainage circulaire ({chain}) ; ce lien est ignoré."
-            record = next(r for r in self.tables.tables["members"] if r.id == last)
+            record = next(r for r in records if r.id == last)
             self.report(self.schema.table("members"), record, label, message)
         return [
             replace(m, sponsor_id=None, invalid=m.invalid | {"sponsor"}) if m.id in cut else m
@@ -247,6 +285,21 @@ class _Assembler:
         return Workshop(f.id, f.primary, day, kind)
 
 
+#: The method that builds a record of each table, by table key.
+_MAKERS = {
+    "members": "member",
+    "missions": "mission",
+    "invoices": "invoice",
+    "plenaries": "plenary",
+    "attendance": "attendance",
+    "volunteering": "volunteering",
+    "workshops": "workshop",
+}
+#: One empty set of invalid fields for every record that has none (Python makes a new one each
+#: time: 216 bytes a record).
+_NONE_INVALID: frozenset[str] = frozenset()
+
+
 class _Fields:
     """One record's values as the dataclasses take them; what does not pass is reported."""
 
@@ -269,7 +322,7 @@ class _Fields:
         return found
 
     def frozen_invalid(self) -> frozenset[str]:
-        return frozenset(self.invalid)
+        return frozenset(self.invalid) if self.invalid else _NONE_INVALID
 
     def reject(self, key: str, problem: str) -> None:
         """Report the value of ``key`` and treat it as empty."""
@@ -308,13 +361,13 @@ class _Fields:
         spec = self.spec.field(key)
         assert spec.link_table is not None
         target = spec.link_table
-        built = self.assembler.built.get(target, set())
+        built = self.assembler.built.get(target, {})
         known = self.assembler.known.get(target)
         ids: list[str] = []
         complete = True
         for link_id in self.get(key, []):
             if link_id in built:
-                ids.append(link_id)
+                ids.append(built[link_id])
                 continue
             complete = False
             # A record left out or a missing table was reported already: no second error.

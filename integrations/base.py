@@ -54,13 +54,31 @@ class SourceRecord:
     invalid: frozenset[str] = frozenset()
 
 
+class TableSink(Protocol):
+    """Takes each table's records as a source reads them (``integrations.assemble.Assembly``)."""
+
+    def add(self, key: str, records: list[SourceRecord]) -> None: ...
+
+
 @dataclass
 class SourceTables:
-    """What a source read: the tables it has (missing optional tables are absent) and errors."""
+    """What a source read: the tables it has (missing optional tables are absent) and errors.
+
+    With a ``sink``, each table read goes to the sink instead of ``tables``, which stays empty:
+    a full read hands its tables over in the schema's order and keeps none of them.
+    """
 
     tables: dict[str, list[SourceRecord]] = field(default_factory=dict)
     errors: list[DataError] = field(default_factory=list)
     missing_tables: list[str] = field(default_factory=list)  # keys of optional tables absent
+    sink: TableSink | None = None
+
+    def add(self, key: str, records: list[SourceRecord]) -> None:
+        """The records read of the table ``key``."""
+        if self.sink is None:
+            self.tables[key] = records
+        else:
+            self.sink.add(key, records)
 
     def links(self, spec: TableSpec, to: str) -> set[str]:
         """The ids that the records read of the table ``spec`` link to in the table ``to``."""
@@ -84,8 +102,11 @@ class Source(Protocol):
     #: ``local``, ``airtable`` or ``notion``: written in the run summary.
     name: str
 
-    def read(self, schema: Schema, scope: Scope | None = None) -> SourceTables:
-        """The tables; with a ``scope``, a source may return only the records it concerns."""
+    def read(
+        self, schema: Schema, scope: Scope | None = None, into: SourceTables | None = None
+    ) -> SourceTables:
+        """The tables, read into ``into`` when given; with a ``scope``, a source may return
+        only the records it concerns (in a new ``SourceTables``, whatever ``into``)."""
         ...
 
     def write_statuses(self, schema: Schema, statuses: dict[str, str]) -> int:

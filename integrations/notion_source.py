@@ -37,12 +37,14 @@ class NotionSource:
     def __init__(self, client: NotionClient) -> None:
         self.client = client
 
-    def read(self, schema: Schema, scope: Scope | None = None) -> SourceTables:
+    def read(
+        self, schema: Schema, scope: Scope | None = None, into: SourceTables | None = None
+    ) -> SourceTables:
         """Every table, ⌈pages/100⌉ requests each; for a mission's targeted run, only that
         mission and its members."""
         if scope is not None and scope.kind is ScopeKind.MISSION:
             return self._read_mission(schema, scope.record_id)
-        result = SourceTables()
+        result = SourceTables() if into is None else into
         for spec in schema.tables.values():
             pages = self._table_pages(result, spec)
             if pages is not None:
@@ -104,7 +106,7 @@ class NotionSource:
         present = set(pages[0].get("properties", {})) if pages else None
         absent = set() if present is None else {f.label for f in spec.fields} - present
         if not missing_required_fields(spec, absent, "la base Notion", result.errors):
-            result.tables[spec.key] = [self._record(spec, p, result.errors) for p in pages]
+            result.add(spec.key, [self._record(spec, p, result.errors) for p in pages])
 
     def _record(
         self, spec: TableSpec, page: dict[str, Any], errors: list[DataError]

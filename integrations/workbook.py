@@ -42,7 +42,9 @@ class LocalWorkbook:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def read(self, schema: Schema, scope: Scope | None = None) -> SourceTables:
+    def read(
+        self, schema: Schema, scope: Scope | None = None, into: SourceTables | None = None
+    ) -> SourceTables:
         """Every table of ``schema`` found in the folder, with the problems met on the way.
 
         A local folder is read whole, even for a targeted ``scope``: it costs no request.
@@ -50,7 +52,7 @@ class LocalWorkbook:
         absent from ``tables``; a missing optional table is listed in ``missing_tables``.
         """
         files = self.table_files(schema)
-        result = SourceTables()
+        result = SourceTables() if into is None else into
         for spec in schema.tables.values():
             path = files.get(spec.key)
             if path is None:
@@ -61,7 +63,7 @@ class LocalWorkbook:
                 continue
             records = _read_table(path, spec, result.errors)
             if records is not None:
-                result.tables[spec.key] = records
+                result.add(spec.key, records)
         return result
 
     def table_files(self, schema: Schema) -> dict[str, Path]:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from charter.model import Cooperative, StatusChange
 from charter.scope import Scope
-from integrations.assemble import assemble
-from integrations.base import DataError, Source
+from integrations.assemble import Assembly, assemble
+from integrations.base import DataError, Source, SourceTables
 from services.run_log import Logger
 from settings.schema import Schema
 
@@ -30,9 +30,12 @@ def load(
 ) -> Records:
     """Read every table once and build the charter's records; bad values become errors.
 
-    For a targeted run a source may read only what the record's rules need."""
-    tables = source.read(schema, scope)
-    coop, found = assemble(tables, schema)
+    For a targeted run a source may read only what the record's rules need. Each table is
+    built as it is read, and its records as read let go (``Assembly``), unless the source
+    read into tables of its own (a mission's targeted run: a handful of records)."""
+    assembly = Assembly(schema)
+    tables = source.read(schema, scope, SourceTables(sink=assembly))
+    coop, found = assembly.finish() if tables.sink is assembly else assemble(tables, schema)
     errors = tables.errors + found
     logger.info(
         "%d membres, %d missions lus ; %d erreur(s) de données",

@@ -11,10 +11,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from charter.model import Attendance, Presence, Role, Stage, VolunteeringWeek, Workshop
-from integrations.assemble import assemble
+from integrations.assemble import Assembly, assemble
 from integrations.base import DataError, SourceRecord, SourceTables
 from integrations.workbook import LocalWorkbook
+from services.records import load
+from settings.defaults import EXAMPLE_DIR
 from settings.schema import Schema
 
 SCHEMA = Schema.default()
@@ -362,3 +366,59 @@ def test_every_other_record_is_still_processed(tmp_path: Path) -> None:
         ("Membres", "Chloé Roux", "Parrain·marraine"),
         ("Missions", "Refonte", "Étape"),
     ]
+
+
+# Table by table (bench/README.md, memory at L)
+
+
+def test_a_read_into_an_assembly_builds_the_same_cooperative_and_keeps_no_records() -> None:
+    schema = Schema.default()
+    read = LocalWorkbook(EXAMPLE_DIR).read(schema)
+    assembly = Assembly(schema)
+    streamed = LocalWorkbook(EXAMPLE_DIR).read(schema, into=SourceTables(sink=assembly))
+    cooperative, errors = assembly.finish()
+
+    assert streamed.tables == {}  # each table went to the assembly, none was kept
+    assert (cooperative, errors) == assemble(read, schema)
+    assert streamed.errors == read.errors
+    assert streamed.missing_tables == read.missing_tables
+
+
+def test_load_builds_the_cooperative_from_the_tables_as_they_are_read() -> None:
+    schema = Schema.default()
+    records = load(LocalWorkbook(EXAMPLE_DIR), schema)
+    tables = LocalWorkbook(EXAMPLE_DIR).read(schema)
+    cooperative, errors = assemble(tables, schema)
+
+    assert records.coop == cooperative
+    assert records.errors == tables.errors + errors
+
+
+def test_a_table_handed_over_after_one_that_links_to_it_is_refused() -> None:
+    assembly = Assembly(SCHEMA)
+    assembly.add("missions", [mission("recSite", "Site vitrine", bearer=["recAlice"])])
+    with pytest.raises(ValueError, match="members"):
+        assembly.add("members", [ALICE])
+
+
+def test_records_share_their_link_ids_and_empty_invalid_sets() -> None:
+    """What 560,000 records would otherwise each hold a copy of (bench/README.md)."""
+
+    def read(text: str) -> str:
+        return "".join(text)  # a new string, as a source reads each cell
+
+    source = tables(
+        members=[ALICE, BRUNO],
+        missions=[
+            mission("recSite", "Site vitrine", bearer=[read("recAlice")]),
+            mission("recAppli", "Appli", bearer=[read("recAlice")], team=[read("recBruno")]),
+        ],
+    )
+    cooperative, errors = assemble(source, SCHEMA)
+
+    assert errors == []
+    site, appli = cooperative.missions["recSite"], cooperative.missions["recAppli"]
+    alice = cooperative.members["recAlice"]
+    assert site.bearer_id is alice.id and appli.bearer_id is alice.id
+    assert appli.team_ids[0] is cooperative.members["recBruno"].id
+    assert site.invalid == frozenset() and site.invalid is appli.invalid is alice.invalid
