@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -128,16 +129,20 @@ def measure(
         "first read": min((t for t in reads if t > answered), default=float("nan")),
         "letter accepted": recorder.accepted[key],
     }
-    return {step: times[step] - edited for step in STEPS}
+    seconds = {step: times[step] - edited for step in STEPS}
+    started, accepted = times["run started"], times["letter accepted"]
+    seconds["requests"] = sum(1 for r in requests if started <= r.timestamp <= accepted)
+    return seconds
 
 
 def report(rows: list[tuple[str, dict[str, float]]]) -> str:
-    header = "| mission | " + " | ".join(STEPS) + " |"
-    lines = [header, "|" + "---|" * (len(STEPS) + 1)]
+    columns = [*STEPS, "requests"]
+    header = "| mission | " + " | ".join(columns) + " |"
+    lines = [header, "|" + "---|" * (len(columns) + 1)]
     for title, times in rows:
-        lines.append(f"| {title} | " + " | ".join(f"{times[s]:.2f}" for s in STEPS) + " |")
-    medians = {s: statistics.median(t[s] for _, t in rows) for s in STEPS}
-    lines.append("| **median** | " + " | ".join(f"{medians[s]:.2f}" for s in STEPS) + " |")
+        lines.append(f"| {title} | " + " | ".join(f"{times[s]:.2f}" for s in columns) + " |")
+    medians = {s: statistics.median(t[s] for _, t in rows) for s in columns}
+    lines.append("| **median** | " + " | ".join(f"{medians[s]:.2f}" for s in columns) + " |")
     return "\n".join(lines)
 
 
@@ -145,16 +150,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.latency", description=__doc__)
     parser.add_argument("--edits", type=int, default=len(MISSIONS), choices=range(1, 5))
     parser.add_argument("--poll", help="PREFECT_RUNNER_POLL_FREQUENCY for cae serve")
+    parser.add_argument(
+        "--shared-rate-off", action="store_true", help="CAE_SHARED_RATE=off for cae serve"
+    )
+    parser.add_argument("--subprocess", action="store_true", help="cae serve --runs-in-subprocess")
     parser.add_argument("--keep", help="a folder to keep the logs in (default: a temporary one)")
     args = parser.parse_args(argv)
     root = Path(args.keep or tempfile.mkdtemp(prefix="cae-latency-"))
     root.mkdir(parents=True, exist_ok=True)
     with PrefectServer(root / "prefect") as server:
         os.environ.update(server.client_environment())
-        run(root, server, args.edits, args.poll)
+        run(root, server, args, args.poll)
 
 
-def run(root: Path, server: PrefectServer, edits: int, poll: str | None) -> None:
+def run(root: Path, server: PrefectServer, args: argparse.Namespace, poll: str | None) -> None:
     from prefect_email import EmailServerCredentials
 
     work, conf = root / "work", root / "conf"
@@ -187,9 +196,11 @@ def run(root: Path, server: PrefectServer, edits: int, poll: str | None) -> None
         del env["CAE_AIRTABLE_PENALTY_SECONDS"]  # Airtable's real 30 s
         if poll:
             env["PREFECT_RUNNER_POLL_FREQUENCY"] = poll
+        if args.shared_rate_off:
+            env["CAE_SHARED_RATE"] = "off"
         arguments = [
             "--source", "airtable", "--out", "out", "--config", "../conf/cae.toml",
-            "--smtp-block", BLOCK,
+            "--smtp-block", BLOCK, *(["--runs-in-subprocess"] if args.subprocess else []),
         ]  # fmt: skip
         began = time.perf_counter()
         with serving(arguments, env, port, root / "serve.log", cwd=work):
@@ -198,12 +209,12 @@ def run(root: Path, server: PrefectServer, edits: int, poll: str | None) -> None
             wait_for(lambda: any(r.operation == "webhook_payloads" for r in emulator.requests))
             time.sleep(2)
             rows = []
-            for title in MISSIONS[:edits]:
+            for title in MISSIONS[: args.edits]:
                 times = measure(emulator, smtp, webhook, title)
                 print(title, {s: round(t, 2) for s, t in times.items()}, flush=True)
                 rows.append((title, times))
                 time.sleep(1)
-    print(f"\nSeconds after the edit (poll: {poll or 'cae serve default'}); logs in {root}\n")
+    print(f"\nSeconds after the edit ({' '.join(sys.argv[1:]) or 'defaults'}); logs in {root}\n")
     print(report(rows))
     print(f"\n429 answers: {emulator.count_429()}")
 
