@@ -160,6 +160,10 @@ def main(argv: list[str] | None = None) -> None:
     root.mkdir(parents=True, exist_ok=True)
     with PrefectServer(root / "prefect") as server:
         os.environ.update(server.client_environment())
+        # This process's own Airtable clients (building the base at 1,000 requests a second,
+        # registering the webhook) stay out of the shared budget: their refusals would pile up
+        # on the limit cae serve's runs then use. cae serve gets it (CAE_ variables dropped).
+        os.environ["CAE_SHARED_RATE"] = "off"
         run(root, server, args, args.poll)
 
 
