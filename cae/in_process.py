@@ -49,7 +49,7 @@ class InProcessRuns:
             if self.claim(flow_run):
                 run_flow(flow, flow_run=flow_run, return_type="state")
         except Exception:
-            logger.exception("Exécution de %s dans le processus de cae serve : erreur.", flow_run.id)
+            logger.exception("Exécution %s dans le processus de cae serve : erreur.", flow_run.id)
 
     @staticmethod
     def claim(flow_run: Any) -> bool:

@@ -137,9 +137,7 @@ class SharedBudget(Pacer):
 
         self.local.acquire()
         try:
-            self.spacing.take(
-                self.interval, lambda: rate_limit(self.name, occupy=1, strict=True)
-            )
+            self.spacing.take(self.interval, lambda: rate_limit(self.name, occupy=1, strict=True))
         except BaseException:
             self.local.release()
             raise

@@ -1,7 +1,8 @@
-"""One Airtable budget for every process: ``cae serve`` (its receiver reading webhook payloads,
-and the runs it serves, each in its own process) on a base held to Airtable's real limit of
-5 requests in any second. A daily run and three webhook-triggered targeted runs, with the
-receiver's payload reads in between, all at once: not one 429.
+"""One Airtable budget for every process: ``cae serve`` (its receiver reading webhook payloads
+and the targeted runs a webhook starts, in its own process; the daily run, in another) on a
+base held to Airtable's real limit of 5 requests in any second. A daily run and three
+webhook-triggered targeted runs, with the receiver's payload reads in between, all at once:
+not one 429.
 
 Every request takes a slot of ``cae-rate-airtable-<base>`` on the Prefect server first
 (``integrations/shared_rate.py``); without it, each process paced itself at 5 a second and
