@@ -42,7 +42,13 @@ from bench.prefect_server import PrefectServer
 from emulators.airtable import AirtableEmulator
 from tests.support.airtable_example import BASE, TOKEN, build_example_base, environment
 from tests.support.loopback import free_port
-from tests.support.serving import register_webhook, serving, wait_for
+from tests.support.serving import (
+    environment_without,
+    register_webhook,
+    save_smtp_block,
+    serving,
+    wait_for,
+)
 from tests.support.smtp_server import Recorder, SmtpServer
 
 MISSIONS = [
@@ -168,8 +174,6 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(root: Path, server: PrefectServer, args: argparse.Namespace, poll: str | None) -> None:
-    from prefect_email import EmailServerCredentials
-
     work, conf = root / "work", root / "conf"
     work.mkdir(exist_ok=True)
     conf.mkdir(exist_ok=True)
@@ -179,16 +183,10 @@ def run(root: Path, server: PrefectServer, args: argparse.Namespace, poll: str |
     smtp.recorder = StampedRecorder()
     smtp._controller.handler = smtp.recorder
     with AirtableEmulator(TOKEN, BASE) as emulator, smtp:
-        EmailServerCredentials(
-            smtp_server="127.0.0.1", smtp_port=smtp.port, smtp_type="INSECURE"
-        ).save(BLOCK, overwrite=True)
+        save_smtp_block(BLOCK, smtp.port)
         build_example_base(emulator)
         webhook = register_webhook(emulator, BASE, port, root / "webhook.json")
-        env = {
-            name: value
-            for name, value in os.environ.items()
-            if not name.startswith(("CAE_", "AIRTABLE_", "PREFECT_RUNNER_POLL"))
-        }
+        env = environment_without("CAE_", "AIRTABLE_", "PREFECT_RUNNER_POLL")
         env.update(
             {
                 **environment(emulator),
