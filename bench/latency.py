@@ -112,7 +112,7 @@ def flow_run_times(record: str) -> dict[str, float]:
 
 
 def measure(
-    emulator: AirtableEmulator, smtp: SmtpServer, webhook: str, title: str
+    emulator: AirtableEmulator, smtp: SmtpServer, webhook: str, title: str, timeout: float = 120
 ) -> dict[str, float]:
     """Move ``title`` to mid-development, ping, wait for its notice: seconds after the edit."""
     recorder = smtp.recorder
@@ -124,7 +124,7 @@ def measure(
     status = emulator.ping(webhook)
     answered = time.time()
     assert status == 200, status
-    wait_for(lambda: key in recorder.accepted, timeout=120, every=0.02)
+    wait_for(lambda: key in recorder.accepted, timeout=timeout, every=0.02)
     requests = [r for r in emulator.requests if r.timestamp > edited]
     payloads = [r.timestamp for r in requests if r.operation == "webhook_payloads"]
     reads = [r.timestamp for r in requests if r.timestamp > max(payloads, default=edited)]
@@ -170,45 +170,66 @@ def main(argv: list[str] | None = None) -> None:
         # registering the webhook) stay out of the shared budget: their refusals would pile up
         # on the limit cae serve's runs then use. cae serve gets it (CAE_ variables dropped).
         os.environ["CAE_SHARED_RATE"] = "off"
-        run(root, server, args, args.poll)
+        run(root, server, args)
 
 
-def run(root: Path, server: PrefectServer, args: argparse.Namespace, poll: str | None) -> None:
+def serve_setup(
+    root: Path, server: PrefectServer, emulator: AirtableEmulator, smtp: SmtpServer, args: Any
+) -> tuple[str, list[str], dict[str, str], int]:
+    """The example base, the receiver's webhook, and ``cae serve``'s arguments, environment and
+    port (``args``: ``poll``, ``shared_rate_off``, ``subprocess``)."""
     work, conf = root / "work", root / "conf"
     work.mkdir(exist_ok=True)
     conf.mkdir(exist_ok=True)
     (conf / "cae.toml").write_text(CONFIG, encoding="utf-8")
     port = free_port()
+    save_smtp_block(BLOCK, smtp.port)
+    build_example_base(emulator)
+    webhook = register_webhook(emulator, BASE, port, root / "webhook.json")
+    env = environment_without("CAE_", "AIRTABLE_", "PREFECT_RUNNER_POLL")
+    env.update(
+        {
+            **environment(emulator),
+            **server.client_environment(),
+            "CAE_AIRTABLE_WEBHOOK": str(root / "webhook.json"),
+            "CAE_STATE_DIR": str(root / "state"),
+        }
+    )
+    del env["CAE_AIRTABLE_PENALTY_SECONDS"]  # Airtable's real 30 s
+    if args.poll:
+        env["PREFECT_RUNNER_POLL_FREQUENCY"] = args.poll
+    if args.shared_rate_off:
+        env["CAE_SHARED_RATE"] = "off"
+    arguments = [
+        "--source", "airtable", "--out", "out", "--config", "../conf/cae.toml",
+        "--smtp-block", BLOCK, *(["--runs-in-subprocess"] if args.subprocess else []),
+    ]  # fmt: skip
+    return webhook, arguments, env, port
+
+
+def stamped_smtp() -> SmtpServer:
+    """A loopback SMTP server noting when it accepted each message."""
     smtp = SmtpServer()
     smtp.recorder = StampedRecorder()
     smtp._controller.handler = smtp.recorder
+    return smtp
+
+
+def warm_up(emulator: AirtableEmulator, webhook: str, timeout: float = 240) -> None:
+    """A first ping: the receiver reads the table ids, as a long-running one did long ago."""
+    assert emulator.ping(webhook) == 200
+    read = lambda: any(r.operation == "webhook_payloads" for r in emulator.requests)  # noqa: E731
+    wait_for(read, timeout=timeout)
+
+
+def run(root: Path, server: PrefectServer, args: argparse.Namespace) -> None:
+    smtp = stamped_smtp()
     with AirtableEmulator(TOKEN, BASE) as emulator, smtp:
-        save_smtp_block(BLOCK, smtp.port)
-        build_example_base(emulator)
-        webhook = register_webhook(emulator, BASE, port, root / "webhook.json")
-        env = environment_without("CAE_", "AIRTABLE_", "PREFECT_RUNNER_POLL")
-        env.update(
-            {
-                **environment(emulator),
-                **server.client_environment(),
-                "CAE_AIRTABLE_WEBHOOK": str(root / "webhook.json"),
-                "CAE_STATE_DIR": str(root / "state"),
-            }
-        )
-        del env["CAE_AIRTABLE_PENALTY_SECONDS"]  # Airtable's real 30 s
-        if poll:
-            env["PREFECT_RUNNER_POLL_FREQUENCY"] = poll
-        if args.shared_rate_off:
-            env["CAE_SHARED_RATE"] = "off"
-        arguments = [
-            "--source", "airtable", "--out", "out", "--config", "../conf/cae.toml",
-            "--smtp-block", BLOCK, *(["--runs-in-subprocess"] if args.subprocess else []),
-        ]  # fmt: skip
+        webhook, arguments, env, port = serve_setup(root, server, emulator, smtp, args)
         began = time.perf_counter()
-        with serving(arguments, env, port, root / "serve.log", cwd=work):
+        with serving(arguments, env, port, root / "serve.log", cwd=root / "work"):
             print(f"cae serve answering after {time.perf_counter() - began:.1f} s")
-            assert emulator.ping(webhook) == 200  # warm-up: the receiver reads the table ids
-            wait_for(lambda: any(r.operation == "webhook_payloads" for r in emulator.requests))
+            warm_up(emulator, webhook)
             time.sleep(2)
             rows = []
             for title in MISSIONS[: args.edits]:
