@@ -11,8 +11,10 @@ Everything else about the run is Prefect's: its state, logs, tasks and deploymen
 
 What the runner gives a run and this does not: a process of its own, so a run cancelled from
 the UI is not stopped (a targeted run takes seconds), and a run that crashes the interpreter
-would take ``cae serve`` with it. ``cae serve --runs-in-subprocess`` leaves every run to the
-runner.
+would take ``cae serve`` with it. When ``cae serve`` stops (SIGTERM, Ctrl-C), the run under
+way finishes first; runs not yet begun stay Scheduled until a runner takes them, and ``cae
+serve``'s runner takes them when it starts again. ``cae serve --runs-in-subprocess`` leaves
+every run to the runner.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ class InProcessRuns:
         flow = self.flows.get(deployment)
         if flow is not None:
             self.pool.submit(self.run, flow, flow_run)
+
+    def close(self) -> None:
+        """Wait for the run under way, if any (a targeted run takes seconds), and start no
+        other: a run finished by Python's own exit would log errors and drop its last logs."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self, flow: Any, flow_run: Any) -> None:
         try:

@@ -153,3 +153,6 @@ def serve(host: str, port: int, served: Served, in_process: bool = True) -> None
         asyncio.run(runner.start())
     except (KeyboardInterrupt, TerminationSignal):
         print("Arrêt de cae serve.")
+    finally:
+        if runs is not None:
+            runs.close()
