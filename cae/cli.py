@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--smtp-block", help="bloc Prefect EmailServerCredentials (défaut : CAE_SMTP_BLOCK)"
     )
+    serve.add_argument(
+        "--runs-in-subprocess",
+        action="store_true",
+        help="les exécutions lancées par un webhook dans un processus à part, par Prefect "
+        "(défaut : dans celui de cae serve, sans attendre)",
+    )
     return parser
 
 
@@ -323,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"cae serve : {exc}", file=sys.stderr)
             return 1
-        serve(args.host, args.port, served)
+        serve(args.host, args.port, served, in_process=not args.runs_in_subprocess)
         return 0
     raise AssertionError(args.command)
 

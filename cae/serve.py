@@ -9,12 +9,19 @@ started by a webhook or by hand from the UI: the source, the data folder, the ou
 ``cae.toml`` and the SMTP block are the deployments' default parameters, as absolute paths
 (``run_parameters``), so no run depends on its working folder.
 
+How soon a run starts (``bench/latency.py`` measures it): the runner looks for new flow runs
+every ``POLL_SECONDS`` (1 s; Prefect's default is 10 s), unless ``PREFECT_RUNNER_POLL_FREQUENCY``
+is set in the environment or the active Prefect profile, and a targeted run a webhook starts is
+run at once in this process (``cae/in_process.py``) rather than in a new one, unless
+``--runs-in-subprocess``.
+
 The receiver is configured from the environment (``cae/webhooks/settings.py`` lists the
 variables; secrets never on the command line).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from dataclasses import dataclass
@@ -22,10 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from prefect import serve as prefect_serve
+from prefect.exceptions import TerminationSignal
+from prefect.runner import Runner
 from prefect.schedules import Cron
 
+from cae.in_process import InProcessRuns
 from cae.notifications import setup_if_configured
+from cae.terminal import user_setting
 from cae.webhooks.app import create_app
 from cae.webhooks.launcher import prefect_launcher
 from cae.webhooks.settings import receiver_config_from_environment
@@ -34,6 +44,10 @@ from flows.monthly import monthly_report
 from flows.targeted import targeted
 from settings.config import locate
 from settings.defaults import EXAMPLE_DIR
+
+#: Seconds between the runner's looks for new flow runs (one small query to the server each).
+POLL_SECONDS = 1.0
+POLL_SETTING = "PREFECT_RUNNER_POLL_FREQUENCY"
 
 
 @dataclass(frozen=True)
@@ -110,17 +124,35 @@ def deployments(served: Served) -> list[Any]:
     ]
 
 
-def serve(host: str, port: int, served: Served) -> None:
-    """Register and serve the deployments, and listen for webhooks on ``host:port``."""
-    deployed = deployments(served)
+def poll_seconds() -> float | None:
+    """``POLL_SECONDS``, or None (Prefect's setting) when the user set ``POLL_SETTING``."""
+    return None if user_setting(POLL_SETTING, os.environ) else POLL_SECONDS
+
+
+def serve(host: str, port: int, served: Served, in_process: bool = True) -> None:
+    """Register and serve the deployments, and listen for webhooks on ``host:port``; the
+    targeted runs a webhook starts run in this process when ``in_process``.
+
+    What ``prefect.serve`` does, with the receiver started in between: the runner registers
+    the deployments first (``Runner.add_deployment`` runs on Prefect's global event-loop thread
+    and blocks it on Prefect's "run sync" loop, ``RunnerDeployment.aapply``), and only then
+    does anything else in this process use Prefect. So a webhook never names a deployment that
+    does not exist yet, and nothing waits on the global loop while it is blocked (a cycle
+    between the two loops hung ``cae serve`` for good, see ``integrations/shared_rate.py``)."""
     print(setup_if_configured())
-    for deployment in deployed:
-        # Registered before the receiver listens, so a webhook never names a deployment that
-        # does not exist yet; serve() registers them again, which changes nothing.
-        deployment.apply()
+    runner = Runner(pause_on_shutdown=True, query_seconds=poll_seconds())
+    for deployment in deployments(served):
+        runner.add_deployment(deployment)
     receiver = receiver_config_from_environment(served.data, served.config)
-    app = create_app(receiver, prefect_launcher())
+    runs = InProcessRuns({f"{targeted.name}/targeted": targeted}) if in_process else None
+    app = create_app(receiver, prefect_launcher(runs.submit if runs else None))
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     threading.Thread(target=server.run, name="webhooks", daemon=True).start()
     print(f"Récepteur de webhooks : http://{host}:{port}/webhooks/… ; déploiements servis.")
-    prefect_serve(*deployed)
+    try:
+        asyncio.run(runner.start())
+    except (KeyboardInterrupt, TerminationSignal):
+        print("Arrêt de cae serve.")
+    finally:
+        if runs is not None:
+            runs.close()

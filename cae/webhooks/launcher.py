@@ -28,17 +28,20 @@ RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 EVENT_ID = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
 
 
-def prefect_launcher() -> Launcher:
-    """The production launcher: a flow run of the deployment, not waited for."""
+def prefect_launcher(created: Callable[[str, Any], None] | None = None) -> Launcher:
+    """The production launcher: a flow run of the deployment, not waited for. ``created``,
+    if given, is handed the deployment's name and the flow run (``cae/in_process.py``)."""
 
     def launch(name: str, parameters: dict[str, Any], idempotency_key: str) -> None:
         # Imported here: importing Prefect takes seconds, and only ``cae serve`` launches.
         from prefect.deployments import run_deployment
 
         # _sync: run_deployment dispatches to its async twin whenever it sees an event loop.
-        run_deployment(  # type: ignore[call-arg]
+        flow_run = run_deployment(  # type: ignore[call-arg]
             name, parameters=parameters, timeout=0, idempotency_key=idempotency_key, _sync=True
         )
+        if created is not None:
+            created(name, flow_run)
 
     return launch
 

@@ -10,7 +10,6 @@ staff copy.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,13 @@ import pytest
 from emulators.airtable import AirtableEmulator
 from tests.support.airtable_example import BASE, PENALTY, TOKEN, build_example_base, environment
 from tests.support.loopback import free_port
-from tests.support.serving import register_webhook, serving, wait_for
+from tests.support.serving import (
+    environment_without,
+    register_webhook,
+    save_smtp_block,
+    serving,
+    wait_for,
+)
 from tests.support.smtp_server import SmtpServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("prefect_server")]
@@ -50,7 +55,6 @@ def mission_id(emulator: AirtableEmulator, title: str) -> str:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):
     from prefect.settings import PREFECT_API_URL
-    from prefect_email import EmailServerCredentials
 
     root = tmp_path_factory.mktemp("serve-config")
     work, conf = root / "work", root / "conf"
@@ -59,16 +63,11 @@ def served(tmp_path_factory: pytest.TempPathFactory):
     (conf / "cae.toml").write_text(CONFIG, encoding="utf-8")
     port = free_port()
     with AirtableEmulator(TOKEN, BASE, penalty_seconds=PENALTY) as emulator, SmtpServer() as smtp:
-        EmailServerCredentials(
-            smtp_server="127.0.0.1", smtp_port=smtp.port, smtp_type="INSECURE"
-        ).save(BLOCK, overwrite=True)
+        save_smtp_block(BLOCK, smtp.port)
         build_example_base(emulator)
         webhook = register_webhook(emulator, BASE, port, root / "webhook.json")
-        env = {
-            name: value
-            for name, value in os.environ.items()
-            if not name.startswith(("CAE_", "AIRTABLE_"))
-        }  # no SMTP, no base, no cae.toml from the environment: only what serve passes on
+        # No SMTP, no base, no cae.toml from the environment: only what serve passes on.
+        env = environment_without("CAE_", "AIRTABLE_")
         env.update(
             {
                 **environment(emulator),

@@ -1,7 +1,8 @@
-"""One Airtable budget for every process: ``cae serve`` (its receiver reading webhook payloads,
-and the runs it serves, each in its own process) on a base held to Airtable's real limit of
-5 requests in any second. A daily run and three webhook-triggered targeted runs, with the
-receiver's payload reads in between, all at once: not one 429.
+"""One Airtable budget for every process: ``cae serve`` (its receiver reading webhook payloads
+and the targeted runs a webhook starts, in its own process; the daily run, in another) on a
+base held to Airtable's real limit of 5 requests in any second. A daily run and three
+webhook-triggered targeted runs, with the receiver's payload reads in between, all at once:
+not one 429.
 
 Every request takes a slot of ``cae-rate-airtable-<base>`` on the Prefect server first
 (``integrations/shared_rate.py``); without it, each process paced itself at 5 a second and
@@ -120,3 +121,42 @@ def test_the_receiver_and_four_served_runs_share_one_budget(tmp_path):
     assert len([r for r in runs if r.parameters.get("record") in ids.values()]) == 3
     assert (limit.limit, limit.slot_decay_per_second) == (1, 4.0)
     assert rate_limited == 0
+
+
+def test_a_slot_is_taken_while_prefects_event_loops_are_busy(monkeypatch):
+    """``cae serve`` hung for good when the receiver's first slot waited on Prefect's loops
+    while the runner, registering the deployments, blocked one of them on the other
+    (``integrations/shared_rate.py``, ``Slots``). A slot must need neither loop: both are held
+    busy here while another thread takes one."""
+    from prefect._internal.concurrency.api import create_call, from_sync
+    from prefect.utilities.asyncutils import run_coro_as_sync
+
+    from integrations.pacing import SlidingWindow
+    from integrations.shared_rate import SharedBudget, limit_name
+
+    monkeypatch.setenv("CAE_SHARED_RATE", "on")
+    budget = SharedBudget(limit_name("airtable", "appLOOPSBUSY"), SlidingWindow(5))
+    release = threading.Event()
+
+    async def busy() -> None:
+        release.wait(60)  # holds the loop's thread, as a blocking call on it does
+
+    holders = [
+        threading.Thread(target=run_coro_as_sync, args=(busy(),), daemon=True),
+        threading.Thread(
+            target=lambda: from_sync.call_soon_in_loop_thread(create_call(busy)).result(),
+            daemon=True,
+        ),
+    ]
+    for holder in holders:
+        holder.start()
+    time.sleep(0.5)
+    taker = threading.Thread(target=lambda: (budget.acquire(), budget.release()), daemon=True)
+    try:
+        taker.start()
+        taker.join(timeout=20)
+        assert not taker.is_alive(), "a slot waited on Prefect's event loops"
+    finally:
+        release.set()
+        for holder in holders:
+            holder.join(timeout=10)

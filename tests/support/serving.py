@@ -3,6 +3,7 @@ it listens for, the process itself, and waiting for what it does."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -53,6 +54,21 @@ def register_webhook(emulator: AirtableEmulator, base: str, port: int, secret: P
     created = create_webhook(client, url, list(watched), watched)
     save_webhook_secret(secret, created.webhook_id, created.mac_secret_base64)
     return created.webhook_id
+
+
+def save_smtp_block(name: str, port: int) -> None:
+    """The prefect-email block ``--smtp-block name`` names: the loopback SMTP server on
+    ``port``, no TLS."""
+    from prefect_email import EmailServerCredentials
+
+    EmailServerCredentials(smtp_server="127.0.0.1", smtp_port=port, smtp_type="INSECURE").save(
+        name, overwrite=True
+    )
+
+
+def environment_without(*prefixes: str) -> dict[str, str]:
+    """This process's environment but the variables whose names start with ``prefixes``."""
+    return {name: value for name, value in os.environ.items() if not name.startswith(prefixes)}
 
 
 @contextmanager

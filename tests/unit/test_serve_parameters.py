@@ -1,4 +1,5 @@
-"""What ``cae serve`` hands every run it serves: its own configuration, as absolute paths."""
+"""What ``cae serve`` hands every run it serves: its own configuration, as absolute paths; and
+how often its runner looks for new runs."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cae.serve import Served
+from cae.serve import POLL_SECONDS, POLL_SETTING, Served, poll_seconds
 from settings.config import ConfigError
 from settings.defaults import EXAMPLE_DIR
 
@@ -42,3 +43,18 @@ def test_without_config_the_runs_read_the_file_serve_found(tmp_path: Path, monke
 def test_a_missing_config_file_stops_serve(tmp_path: Path):
     with pytest.raises(ConfigError, match="introuvable"):
         Served.resolve("airtable", None, "out", "nowhere.toml", cwd=tmp_path)
+
+
+def test_the_runner_polls_every_second_unless_the_user_chose(tmp_path, monkeypatch):
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))  # no profiles.toml there
+    monkeypatch.delenv("PREFECT_PROFILES_PATH", raising=False)
+    monkeypatch.delenv("PREFECT_PROFILE", raising=False)
+    monkeypatch.delenv(POLL_SETTING, raising=False)
+    assert poll_seconds() == POLL_SECONDS == 1.0
+    (tmp_path / "profiles.toml").write_text(
+        f'active = "prod"\n[profiles.prod]\n{POLL_SETTING} = "5"\n', encoding="utf-8"
+    )
+    assert poll_seconds() is None  # Prefect's setting: the profile's 5 s
+    (tmp_path / "profiles.toml").unlink()
+    monkeypatch.setenv(POLL_SETTING, "3")
+    assert poll_seconds() is None

@@ -1,0 +1,69 @@
+"""The targeted runs a webhook starts, run at once in ``cae serve``'s own process.
+
+Prefect's runner would start them: it finds a new flow run at its next poll, then starts a
+Python process that imports Prefect and the project (about 5 s on a busy 2-core machine) before
+the flow begins. ``cae serve`` has all of that imported already, so after ``run_deployment``
+created the flow run, ``InProcessRuns`` claims it the way the runner does, by proposing the
+Pending state, and runs the flow in a worker thread of its own. The server grants Pending once:
+if the runner claimed the run first, or the deployment's concurrency limit makes it wait, or the
+run already ended (a key delivered twice), the proposal is refused and the runner keeps the run.
+Everything else about the run is Prefect's: its state, logs, tasks and deployment parameters.
+
+What the runner gives a run and this does not: a process of its own, so a run cancelled from
+the UI is not stopped (a targeted run takes seconds), and a run that crashes the interpreter
+would take ``cae serve`` with it. When ``cae serve`` stops (SIGTERM, Ctrl-C), the run under
+way finishes first; runs not yet begun stay Scheduled until a runner takes them, and ``cae
+serve``'s runner takes them when it starts again. ``cae serve --runs-in-subprocess`` leaves
+every run to the runner.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from prefect.client.orchestration import get_client
+from prefect.exceptions import Abort
+from prefect.flow_engine import run_flow
+from prefect.states import Pending
+from prefect.utilities.engine import propose_state_sync
+
+logger = logging.getLogger(__name__)
+
+
+class InProcessRuns:
+    """Runs the flow runs of known deployments (``flows``: deployment name → flow) in this
+    process, one at a time, if the server lets this process claim them."""
+
+    def __init__(self, flows: dict[str, Any]) -> None:
+        self.flows = flows
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cae-run")
+
+    def submit(self, deployment: str, flow_run: Any) -> None:
+        """Run ``flow_run`` soon, in the background, if ``deployment``'s flow is known."""
+        flow = self.flows.get(deployment)
+        if flow is not None:
+            self.pool.submit(self.run, flow, flow_run)
+
+    def close(self) -> None:
+        """Wait for the run under way, if any (a targeted run takes seconds), and start no
+        other: a run finished by Python's own exit would log errors and drop its last logs."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, flow: Any, flow_run: Any) -> None:
+        try:
+            if self.claim(flow_run):
+                run_flow(flow, flow_run=flow_run, return_type="state")
+        except Exception:
+            logger.exception("Exécution %s dans le processus de cae serve : erreur.", flow_run.id)
+
+    @staticmethod
+    def claim(flow_run: Any) -> bool:
+        """Pending, as the runner proposes it; False when the server gives the run elsewhere."""
+        with get_client(sync_client=True) as client:
+            try:
+                state = propose_state_sync(client, Pending(), flow_run_id=flow_run.id)
+            except Abort:
+                return False
+        return state.is_pending()
