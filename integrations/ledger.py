@@ -147,6 +147,9 @@ def _now() -> str:
 class SqliteLedger:
     """The local ledger, one SQLite file."""
 
+    #: Rows a claim commits at once when a run claims in batches (``services.ledger.claim``).
+    claim_batch = 200
+
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         """Open (and create, with its tables) the ledger at ``path``; ``read_only`` opens an
         existing file that is then never written, not even created (a preview run)."""
