@@ -28,14 +28,16 @@ from pathlib import Path
 
 from charter.model import Document
 from documents.rendering import RenderedDocument, RenderFailure
+from integrations.ledger_fields import TABLES, table_for
 
 
 class Handover:
     """The letters of one run between their claim, their rendering and their delivery."""
 
     def __init__(self, documents: Sequence[Document], folder: Path) -> None:
-        #: The letters this run may issue (historical documents are only recorded), in order.
-        self.documents = [doc for doc in documents if not doc.historical]
+        #: The letters this run may issue (historical documents are only recorded), in the
+        #: order they are claimed.
+        self.documents = sorted((doc for doc in documents if not doc.historical), key=claim_order)
         self.folder = folder
         #: Every key the ledger recorded as claimed by this run, in claim order.
         self.claimed_keys: list[str] = []
@@ -118,6 +120,12 @@ class Handover:
 
     def stopped(self) -> bool:
         return self._stopped
+
+
+def claim_order(doc: Document) -> tuple[bool, int]:
+    """Where ``doc`` comes in the claims: the letters to issue first, table by table as the
+    ledger lists its tables, then the historical documents."""
+    return doc.historical, TABLES.index(table_for(doc.kind))
 
 
 @contextmanager

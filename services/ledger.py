@@ -16,7 +16,7 @@ from charter.model import Document, Ledger, LedgerStatus
 from integrations.ledger import LedgerRow, LedgerStore
 from integrations.ledger_fields import table_for
 from integrations.outbox import Outbox
-from services.handover import Handover
+from services.handover import Handover, claim_order
 from services.run_log import Logger
 from services.summary import Namer, document_details
 
@@ -97,10 +97,10 @@ def claim(
     another run claimed first is not returned either: only the run that claimed it delivers it.
     A failed key with no document written is taken back from ``failed`` to ``pending``.
 
-    The keys are claimed a batch at a time (``claim_batch`` rows of one ledger table, the
-    documents to issue first, the historical ones last), and each batch the store recorded is
-    told to ``handover`` at once, so the letters it names may go while the next batches are
-    written (``services.handover``); once it is stopped, no more batch is sent.
+    The keys are claimed a batch at a time: ``claim_batch`` rows of one ledger table, the
+    documents to issue first, the historical ones last (``services.handover.claim_order``).
+    Each batch the store recorded is told to ``handover`` at once, so the letters it names
+    may go while the next batches are written; once it is stopped, no more batch is sent.
     """
     keys = {doc.key for doc in documents}
     claimed = set(store.reclaim(sorted(reissue & keys)))
@@ -108,7 +108,7 @@ def claim(
         handover.claimed(sorted(claimed))
     rows = [
         claim_row(doc, as_of, namer)
-        for doc in sorted(documents, key=lambda doc: doc.historical)
+        for doc in sorted(documents, key=claim_order)
         if doc.key not in reissue
     ]
     for batch in batches(rows, getattr(store, "claim_batch", CLAIM_BATCH)):
