@@ -178,6 +178,15 @@ class Batch:
     as_of: date
 
 
+#: Where each result goes as soon as it is made: its job's index and the result, pickled.
+Keep = Callable[[int, bytes], None]
+
+
+def never() -> bool:
+    """What ``stop`` says when no one stops the batch: go on."""
+    return False
+
+
 def render_all(
     jobs: Sequence[RenderJob],
     coop: CooperativeInfo,
@@ -189,39 +198,70 @@ def render_all(
 ) -> list[RenderedDocument | RenderFailure]:
     """Render every job, in order; a job that fails gives a ``RenderFailure``, not an exception.
 
+    ``render_stream`` with the results gathered in a list. ``done`` is called once per letter,
+    as each is made (from several threads when workers render).
+    """
+    results: list[RenderedDocument | RenderFailure] = [RenderFailure("")] * len(jobs)
+
+    def keep(index: int, data: bytes) -> None:
+        results[index] = pickle.loads(data)
+        done()
+
+    render_stream(jobs, coop, params, as_of, keep, workers, parallel_from)
+    return results
+
+
+def render_stream(
+    jobs: Sequence[RenderJob],
+    coop: CooperativeInfo,
+    params: CharterParams,
+    as_of: date,
+    keep: Keep,
+    workers: int | None = None,
+    parallel_from: int = PARALLEL_FROM,
+    stop: Callable[[], bool] = never,
+) -> None:
+    """Render every job and hand each result to ``keep`` as soon as it is made, pickled, with
+    its job's index (from several threads when workers render): nothing is held here. A job
+    that fails gives a ``RenderFailure``, not an exception. Once ``stop()`` is true, no more
+    letters are made.
+
     From ``parallel_from`` documents on, with more than one worker, the jobs are dealt out to
     that many worker processes (``python -m documents.render_worker``; the PDF engine holds the
     interpreter lock, threads would not help). Workers are plain child processes, not
     multiprocessing's: those would import the caller's main script again. A worker that fails
-    has its share rendered here. ``done`` is called once per letter, as each is made (from
-    several threads when workers render).
+    has its share rendered here.
     """
     workers = render_workers() if workers is None else workers
     batch = Batch(coop, params, as_of)
     if workers < 2 or len(jobs) < parallel_from:
-        return render_here(jobs, batch, done)
-    shares = [list(jobs[i::workers]) for i in range(workers)]
+        render_here(list(range(len(jobs))), jobs, batch, keep, stop)
+        return
+
+    def share(mine: list[int]) -> None:
+        back = _stream_worker(mine, jobs, batch, keep, stop)
+        render_here(mine[back:], jobs, batch, keep, stop)
+
     with ThreadPoolExecutor(workers) as threads:
-        answers = list(threads.map(lambda share: _in_worker(share, batch, done), shares))
-    results: list[RenderedDocument | RenderFailure] = [RenderFailure("")] * len(jobs)
-    for index, (share, answer) in enumerate(zip(shares, answers, strict=True)):
-        rest = render_here(share[len(answer) :], batch, done) if len(answer) < len(share) else []
-        results[index::workers] = answer + rest
-    return results
+        list(threads.map(share, [list(range(i, len(jobs), workers)) for i in range(workers)]))
 
 
 def render_here(
-    jobs: Sequence[RenderJob], batch: Batch, done: Callable[[], None] = no_progress
-) -> list[RenderedDocument | RenderFailure]:
-    """Render ``jobs`` in this process."""
-    if not jobs:
-        return []
+    indices: list[int],
+    jobs: Sequence[RenderJob],
+    batch: Batch,
+    keep: Keep,
+    stop: Callable[[], bool],
+) -> None:
+    """Render the jobs at ``indices`` in this process, handing each to ``keep``."""
+    if not indices or stop():
+        return
     renderer = Renderer(batch.coop, batch.params)
-    results = []
-    for job in jobs:
-        results.append(render_one(renderer, job, batch.as_of))
-        done()
-    return results
+    for index in indices:
+        if stop():
+            return
+        result = render_one(renderer, jobs[index], batch.as_of)
+        keep(index, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def render_one(renderer: Renderer, job: RenderJob, as_of: date) -> RenderedDocument | RenderFailure:
@@ -239,11 +279,30 @@ LENGTH_BYTES = 8  # the length written before each pickled result
 def _in_worker(
     jobs: list[RenderJob], batch: Batch, done: Callable[[], None] = no_progress
 ) -> list[RenderedDocument | RenderFailure]:
-    """Render ``jobs`` in a child process, which sends each letter back as soon as it is
-    made (it holds one at a time); return those that came back, in order, all of them
+    """Render ``jobs`` in a child process; return those that came back, in order, all of them
     unless the worker failed."""
-    payload = pickle.dumps((jobs, batch), protocol=pickle.HIGHEST_PROTOCOL)
     results: list[RenderedDocument | RenderFailure] = []
+
+    def keep(index: int, data: bytes) -> None:
+        results.append(pickle.loads(data))
+        done()
+
+    _stream_worker(list(range(len(jobs))), jobs, batch, keep, never)
+    return results
+
+
+def _stream_worker(
+    indices: list[int],
+    jobs: Sequence[RenderJob],
+    batch: Batch,
+    keep: Keep,
+    stop: Callable[[], bool],
+) -> int:
+    """Render the jobs at ``indices`` in a child process, which sends each letter back as soon
+    as it is made (it holds one at a time); hand each to ``keep`` still pickled, and return how
+    many came back, all of them unless the worker failed or ``stop()`` became true."""
+    payload = pickle.dumps(([jobs[i] for i in indices], batch), protocol=pickle.HIGHEST_PROTOCOL)
+    back = 0
     try:
         process = subprocess.Popen(
             [sys.executable, "-m", "documents.render_worker"],
@@ -251,12 +310,12 @@ def _in_worker(
             stdout=subprocess.PIPE,
         )
     except OSError:
-        return results
+        return back
     assert process.stdin is not None and process.stdout is not None
     try:
         with process.stdin:
             process.stdin.write(payload)  # the worker reads it all before it writes
-        while len(results) < len(jobs):
+        while back < len(indices) and not stop():
             header = process.stdout.read(LENGTH_BYTES)
             if len(header) < LENGTH_BYTES:
                 break  # the worker stopped: what came back whole is kept
@@ -264,12 +323,14 @@ def _in_worker(
             data = process.stdout.read(size)
             if len(data) < size:
                 break
-            results.append(pickle.loads(data))
-            done()
+            keep(indices[back], data)
+            back += 1
     except Exception as exc:  # whatever went wrong, the letters not back are rendered here
         _LOGGER.warning("Processus de rendu en échec (%s) : sa part est rendue ici.", exc)
     finally:
+        if back < len(indices) and stop():
+            process.kill()
         process.stdout.close()
-        if process.wait() != 0:
+        if process.wait() != 0 and not stop():
             _LOGGER.warning("Processus de rendu en échec : sa part est rendue ici.")
-    return results
+    return back

@@ -19,6 +19,7 @@ from flows.locks import one_run_at_a_time
 from integrations.airtable import AirtableQuotaExceeded
 from integrations.refusals import find_refusal
 from services.backlog import save_backlog
+from services.handover import open_handover
 from services.preview import fresh_folder
 from services.report import REVIEW_EVENT, REVIEW_TAGS, report_sections, run_tags
 from services.run_setup import RunSetup
@@ -71,15 +72,35 @@ def _apply_charter(run: RunSetup, scope: Scope | None, claimed_keys: list[str]) 
     if scope is not None:
         target = name_run(scope, namer, "apercu-" if run.preview else "")
         data_errors = [e for e in data_errors if e.record in (target, scope.record_id)]
-    claimed = claim_documents(
-        run.ledger_store, evaluation.documents, run.as_of, namer, ledger_state.reissue
-    )
-    claimed_keys += [doc.key for doc in claimed]
-    rendered = render_documents(
-        claimed, records.coop, config.cooperative, config.charter, run.as_of
-    )
     resend = ledger_state.resend if scope is None and not run.preview else []
-    delivered = deliver_documents(run, rendered, resend, records.coop, namer)
+    with open_handover(evaluation.documents) as handover:
+        # Claim, render and deliver side by side (``services.handover``): a letter goes as
+        # soon as it is rendered and its key claimed, while the next keys are claimed.
+        claiming = claim_documents.submit(
+            run.ledger_store,
+            evaluation.documents,
+            run.as_of,
+            namer,
+            ledger_state.reissue,
+            handover,
+        )
+        rendering = render_documents.submit(
+            handover, records.coop, config.cooperative, config.charter, run.as_of
+        )
+        # However a step ends, even before it could start, delivery must not wait for it.
+        claiming.add_done_callback(lambda _: handover.claims_over())
+        rendering.add_done_callback(lambda _: handover.render_over())
+        try:
+            delivered = deliver_documents(run, handover, resend, records.coop, namer)
+        except BaseException:
+            handover.stop()
+            raise
+        finally:
+            claiming.wait()
+            rendering.wait()
+            claimed_keys += handover.claimed_keys
+        claiming.result()  # a claim refused: raised here, once what it claimed was delivered
+        rendering.result()
     if not run.preview:
         write_back_statuses(run.source, config.schema, evaluation.status_changes)
     summary = build_summary(

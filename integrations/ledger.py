@@ -166,6 +166,8 @@ class SqliteLedger:
     """The local ledger, one SQLite file."""
 
     serialised = False  # runs may overlap: the claim's transaction keeps them apart
+    #: Rows a claim commits at once when a run claims in batches (``services.ledger.claim``).
+    claim_batch = 200
 
     def __init__(self, path: Path, *, read_only: bool = False) -> None:
         """Open (and create, with its tables) the ledger at ``path``; ``read_only`` opens an

@@ -44,7 +44,9 @@ class Pacer(ABC):
 
 
 class SlidingWindow(Pacer):
-    """At most ``rate`` requests (rounded down, at least 1) in any sliding window of one second.
+    """At most ``rate`` requests (rounded down, at least 1) in any sliding window of one second:
+    a request counts from its answer, and requests in flight (from other threads) count in
+    advance, so threads sharing the pacer never send more than the window allows together.
 
     ``pause`` holds every caller for the whole penalty, then starts a fresh window.
     """
@@ -54,21 +56,29 @@ class SlidingWindow(Pacer):
         self.limit = max(1, int(rate))
         self.window = window
         self._done: deque[float] = deque(maxlen=self.limit)
-        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._changed = threading.Condition()
 
     def acquire(self) -> None:
-        with self._lock:
-            if len(self._done) == self.limit:
-                delay = self._done[0] + self.window - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)
+        with self._changed:
+            while True:
+                now = time.monotonic()
+                while self._done and self._done[0] + self.window <= now:
+                    self._done.popleft()
+                if len(self._done) + self._in_flight < self.limit:
+                    self._in_flight += 1
+                    return
+                # Wait for the oldest answer to leave the window, or for an answer to come.
+                self._changed.wait(self._done[0] + self.window - now if self._done else None)
 
     def release(self) -> None:
-        with self._lock:
+        with self._changed:
+            self._in_flight -= 1
             self._done.append(time.monotonic())
+            self._changed.notify_all()
 
     def pause(self, seconds: float) -> None:
-        with self._lock:
+        with self._changed:
             time.sleep(seconds)
             self._done.clear()
 

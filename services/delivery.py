@@ -2,15 +2,17 @@
 
 ``render`` turns the claimed documents into letters; ``deliver`` writes each to the out
 folder, sends it and records the outcome in the ledger, then sends again what earlier runs
-failed to deliver. Each SMTP transaction and its answer are first written to the run's journal
-(``integrations.journal``), synced to disk, so a run killed mid-batch loses none of them.
-Plain functions: the tasks in ``tasks/documents.py`` wrap them.
+failed to deliver. In a run, ``render_into`` and ``deliver`` run side by side with the claims,
+through a ``services.handover.Handover``: each letter is delivered as soon as it is rendered
+and its key claimed. Each SMTP transaction and its answer are first written to the run's
+journal (``integrations.journal``), synced to disk, so a run killed mid-batch loses none of
+them. Plain functions: the tasks in ``tasks/documents.py`` wrap them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from email.message import EmailMessage
@@ -25,12 +27,14 @@ from documents.rendering import (
     RenderJob,
     no_progress,
     render_all,
+    render_stream,
 )
 from integrations.base import DataError
 from integrations.ledger import LedgerRow, LedgerStore
 from integrations.outbox import Outbox, file_stem
 from integrations.smtp import DeliveryRefused, DeliveryUnknown
 from services import progress
+from services.handover import Handover
 from services.run_log import Logger
 from services.summary import Issued, Namer, document_details
 from settings.config import CooperativeInfo
@@ -81,7 +85,31 @@ def render(
 
     A large batch is rendered in one worker process per CPU (``documents.rendering.render_all``).
     """
-    jobs = [
+    jobs = render_jobs(documents, coop)
+    with progress.batch("Mise en page", len(jobs)) as done:
+        results = render_all(jobs, info, params, as_of, done=done)
+    return [as_rendered(job.doc, result, logger) for job, result in zip(jobs, results, strict=True)]
+
+
+def render_into(
+    handover: Handover,
+    coop: Cooperative,
+    info: CooperativeInfo,
+    params: CharterParams,
+    as_of: date,
+) -> None:
+    """Render every letter the run may issue into ``handover``, each as soon as it is made,
+    while the keys are claimed and the letters delivered (``services.handover``)."""
+    try:
+        jobs = render_jobs(handover.documents, coop)
+        render_stream(jobs, info, params, as_of, handover.keep, stop=handover.stopped)
+    finally:
+        handover.render_over()
+
+
+def render_jobs(documents: list[Document], coop: Cooperative) -> list[RenderJob]:
+    """Each document with the records its letter names."""
+    return [
         RenderJob(
             doc,
             member=coop.members[doc.member_id],
@@ -90,16 +118,22 @@ def render(
         )
         for doc in documents
     ]
-    with progress.batch("Mise en page", len(jobs)) as done:
-        results = render_all(jobs, info, params, as_of, done=done)
-    rendered = []
-    for job, result in zip(jobs, results, strict=True):
-        if isinstance(result, RenderFailure):
-            logger.error("Rendu impossible pour %s : %s", job.doc.key, result.message)
-            rendered.append(Rendered(job.doc, None, f"rendu impossible : {result.message}"))
-        else:
-            rendered.append(Rendered(job.doc, result))
-    return rendered
+
+
+def as_rendered(
+    doc: Document, result: RenderedDocument | RenderFailure, logger: Logger = _LOGGER
+) -> Rendered:
+    """What delivery takes: the letter, or why there is none (logged)."""
+    if isinstance(result, RenderFailure):
+        logger.error("Rendu impossible pour %s : %s", doc.key, result.message)
+        return Rendered(doc, None, f"rendu impossible : {result.message}")
+    return Rendered(doc, result)
+
+
+def handed_over(handover: Handover, logger: Logger = _LOGGER) -> Iterator[Rendered]:
+    """The letters of ``handover`` as delivery takes them, each once rendered and claimed."""
+    for doc, result in handover.letters():
+        yield as_rendered(doc, result, logger)
 
 
 def recipients(
@@ -136,7 +170,7 @@ class Delivery:
         self.logger = logger
 
     def new_documents(
-        self, rendered: list[Rendered], as_of: date, done: Callable[[], None] = no_progress
+        self, rendered: Iterable[Rendered], as_of: date, done: Callable[[], None] = no_progress
     ) -> None:
         sent_at = datetime.combine(as_of, time(7, 0), PARIS)
         for item in rendered:
@@ -240,7 +274,7 @@ def deliver(
     store: LedgerStore,
     outbox: Outbox,
     mailer: Mailer,
-    rendered: list[Rendered],
+    rendered: Sequence[Rendered] | Handover,
     resend: list[LedgerRow],
     coop: Cooperative,
     namer: Namer,
@@ -249,11 +283,21 @@ def deliver(
     logger: Logger = _LOGGER,
 ) -> Delivered:
     """Write each new document to the out folder with its email, send it, record the outcome;
-    then send again what earlier runs failed to deliver."""
+    then send again what earlier runs failed to deliver.
+
+    ``rendered`` is the letters, or the ``Handover`` they come from one by one as they are
+    rendered and claimed; either way the summary lists them in the documents' order."""
     delivery = Delivery(store, outbox, mailer, coop, namer, info, logger)
+    if isinstance(rendered, Handover):
+        letters: Iterable[Rendered] = handed_over(rendered, logger)
+        order = [doc.key for doc in rendered.documents]
+    else:
+        letters, order = rendered, [item.document.key for item in rendered]
     try:
-        with progress.batch("Envoi", len(rendered) + len(resend)) as done:
-            delivery.new_documents(rendered, as_of, done)
+        with progress.batch("Envoi", len(order) + len(resend)) as done:
+            delivery.new_documents(letters, as_of, done)
+            position = {key: index for index, key in enumerate(order)}
+            delivery.result.issued.sort(key=lambda issued: position[issued.details["key"]])
             delivery.retries(resend, done)
     finally:
         store.flush()

@@ -8,12 +8,15 @@ benchmarks' baseline claims with ``claim_row`` too.
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
 from charter.model import Document, Ledger, LedgerStatus
 from integrations.ledger import LedgerRow, LedgerStore
+from integrations.ledger_fields import table_for
 from integrations.outbox import Outbox
+from services.handover import Handover, claim_order
 from services.run_log import Logger
 from services.summary import Namer, document_details
 
@@ -74,6 +77,11 @@ def claim_row(doc: Document, as_of: date, namer: Namer) -> LedgerRow:
     )
 
 
+#: Rows claimed in one call to the store, unless it says otherwise (``claim_batch``): Airtable
+#: writes 10 rows a request, so a batch of 10 from one table is one request.
+CLAIM_BATCH = 10
+
+
 def claim(
     store: LedgerStore,
     documents: list[Document],
@@ -81,16 +89,35 @@ def claim(
     namer: Namer,
     reissue: frozenset[str] = frozenset(),
     logger: Logger = _LOGGER,
+    handover: Handover | None = None,
 ) -> list[Document]:
-    """Claim every due key in one batch; return the documents this run may now issue.
+    """Claim every due key; return the documents this run may now issue.
 
     Historical documents (before the go-live date) are recorded as such and not returned. A key
     another run claimed first is not returned either: only the run that claimed it delivers it.
     A failed key with no document written is taken back from ``failed`` to ``pending``.
+
+    The keys are claimed a batch at a time: ``claim_batch`` rows of one ledger table, the
+    documents to issue first, the historical ones last (``services.handover.claim_order``).
+    Each batch the store recorded is told to ``handover`` at once, so the letters it names
+    may go while the next batches are written; once it is stopped, no more batch is sent.
     """
-    rows = [claim_row(doc, as_of, namer) for doc in documents if doc.key not in reissue]
-    claimed = set(store.claim(rows))
-    claimed |= set(store.reclaim(sorted(reissue & {doc.key for doc in documents})))
+    keys = {doc.key for doc in documents}
+    claimed = set(store.reclaim(sorted(reissue & keys)))
+    if handover is not None:
+        handover.claimed(sorted(claimed))
+    rows = [
+        claim_row(doc, as_of, namer)
+        for doc in sorted(documents, key=claim_order)
+        if doc.key not in reissue
+    ]
+    for batch in batches(rows, getattr(store, "claim_batch", CLAIM_BATCH)):
+        if handover is not None and handover.stopped():
+            break
+        taken = store.claim(batch)
+        claimed.update(taken)
+        if handover is not None:
+            handover.claimed(taken)
     historical = sum(1 for doc in documents if doc.historical and doc.key in claimed)
     logger.info(
         "%d document(s) à émettre, %d antérieur(s) à la mise en service enregistré(s)",
@@ -98,3 +125,18 @@ def claim(
         historical,
     )
     return [doc for doc in documents if doc.key in claimed and not doc.historical]
+
+
+def batches(rows: list[LedgerRow], size: int) -> list[list[LedgerRow]]:
+    """``rows`` cut into batches of ``size`` rows of one ledger table each (only a table's
+    last batch is smaller), in the order of their first row."""
+    by_table: dict[str, list[tuple[int, LedgerRow]]] = defaultdict(list)
+    for position, row in enumerate(rows):
+        by_table[table_for(row.kind)].append((position, row))
+    cut = [
+        table_rows[start : start + size]
+        for table_rows in by_table.values()
+        for start in range(0, len(table_rows), size)
+    ]
+    cut.sort(key=lambda batch: batch[0][0])
+    return [[row for _, row in batch] for batch in cut]

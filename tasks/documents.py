@@ -1,4 +1,5 @@
-"""Render and deliver, as Prefect tasks around ``services.delivery``."""
+"""Render and deliver, as Prefect tasks around ``services.delivery``: in a run they work side
+by side with ``claim-documents`` through a ``services.handover.Handover``."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from datetime import date
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from charter.model import Cooperative, Document
+from charter.model import Cooperative
 from charter.params import CharterParams
 from integrations.ledger import LedgerRow
 from services import delivery
-from services.delivery import Delivered, Rendered
+from services.delivery import Delivered
+from services.handover import Handover
 from services.run_setup import RunSetup
 from services.summary import Namer
 from settings.config import CooperativeInfo
@@ -22,14 +24,15 @@ from tasks.refusals import refusal_fails
 @quoted
 @task(name="render-documents", cache_policy=NO_CACHE)
 def render_documents(
-    documents: list[Document],
+    handover: Handover,
     coop: Cooperative,
     info: CooperativeInfo,
     params: CharterParams,
     as_of: date,
-) -> list[Rendered]:
-    """Render every claimed document (``services.delivery.render``)."""
-    return delivery.render(documents, coop, info, params, as_of, get_run_logger())
+) -> None:
+    """Render every letter the run may issue into ``handover``
+    (``services.delivery.render_into``)."""
+    delivery.render_into(handover, coop, info, params, as_of)
 
 
 @quoted
@@ -37,17 +40,18 @@ def render_documents(
 @refusal_fails
 def deliver_documents(
     run: RunSetup,
-    rendered: list[Rendered],
+    handover: Handover,
     resend: list[LedgerRow],
     coop: Cooperative,
     namer: Namer,
 ) -> Delivered:
-    """Send the new documents, then the failed ones again (``services.delivery.deliver``)."""
+    """Send each letter as soon as it is rendered and claimed, then the failed ones again
+    (``services.delivery.deliver``)."""
     return delivery.deliver(
         run.ledger_store,
         run.delivery_outbox,
         run.mailer,
-        rendered,
+        handover,
         resend,
         coop,
         namer,

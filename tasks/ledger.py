@@ -14,6 +14,7 @@ from integrations.outbox import Outbox
 from services import ledger
 from services.backlog import settle_backlog
 from services.journal import FAILED, RELEASED, SENT, WAITING, settle_journals
+from services.handover import Handover
 from services.ledger import LedgerState
 from services.summary import Namer
 from tasks.quoting import quoted
@@ -52,6 +53,12 @@ def claim_documents(
     as_of: date,
     namer: Namer,
     reissue: frozenset[str] = frozenset(),
+    handover: Handover | None = None,
 ) -> list[Document]:
-    """Claim every due key in one batch (``services.ledger.claim``)."""
-    return ledger.claim(store, documents, as_of, namer, reissue, get_run_logger())
+    """Claim every due key, a batch at a time, each batch told to ``handover`` as soon as it is
+    recorded (``services.ledger.claim``)."""
+    try:
+        return ledger.claim(store, documents, as_of, namer, reissue, get_run_logger(), handover)
+    finally:
+        if handover is not None:
+            handover.claims_over()

@@ -15,6 +15,7 @@ from functools import update_wrapper
 from typing import Any, Generic, ParamSpec, TypeVar
 
 from prefect import State, Task
+from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
 
 from services import progress
@@ -38,6 +39,14 @@ class QuotedTask(Generic[P, R]):
         if isinstance(result, State):  # a task that ended Failed (``tasks.refusals``)
             return result.result()  # type: ignore[no-any-return]  # raises its exception
         return result
+
+    def submit(self, *args: P.args, **kwargs: P.kwargs) -> PrefectFuture[R]:
+        """Run the task beside the flow (Prefect's task runner, a thread of this process),
+        its arguments quoted; the future's ``result()`` raises what the task raised."""
+        quoted_args: Any = [quote(value) for value in args]
+        quoted_kwargs: Any = {name: quote(value) for name, value in kwargs.items()}
+        progress.step(self.task.name)
+        return self.task.submit(*quoted_args, **quoted_kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.task, name)

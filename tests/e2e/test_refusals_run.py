@@ -256,9 +256,10 @@ def test_a_notion_integration_that_cannot_insert(notion, tmp_path, capsys):
         code, line = cae_run(capsys, tmp_path, "notion", "--config", str(notion.config))
     finally:
         notion.emulator.capabilities = ("read", "insert", "update")
+    # The claims go table by table, Versements first (services.handover.claim_order).
     assert (code, line) == (
         2,
-        "Notion refuse à l'intégration d'agir sur la base « Courriers » : donnez-lui la "
+        "Notion refuse à l'intégration d'agir sur la base « Versements » : donnez-lui la "
         "capacité « Insérer du contenu (Insert content) » dans ses réglages "
         "(notion.so/profile/integrations) (restricted_resource).",
     )

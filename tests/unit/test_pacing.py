@@ -71,3 +71,30 @@ def test_numbers_and_texts_fall_back_to_their_defaults():
     assert env.number("CAE_AIRTABLE_RATE", 5) == 20.0
     assert env.number("CAE_NOTION_RATE", 3) == 3.0
     assert env.text("NOTION_BASE_URL", "https://api.notion.com") == "https://api.notion.com"
+
+
+def test_a_sliding_window_shared_by_threads_counts_the_requests_in_flight():
+    """Two threads (a run's claims and its marks) sending through one pacer never have more
+    than its limit sent in any second, though each request takes a while to answer."""
+    import threading
+
+    pacer = SlidingWindow(5)
+    sent: list[float] = []
+    lock = threading.Lock()
+
+    def requests() -> None:
+        for _ in range(8):
+            pacer.acquire()
+            with lock:
+                sent.append(time.monotonic())
+            time.sleep(0.15)  # the answer takes its time
+            pacer.release()
+
+    threads = [threading.Thread(target=requests) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent.sort()
+    assert len(sent) == 16
+    assert all(b - a >= 1.0 - 1e-3 for a, b in zip(sent, sent[5:], strict=False))
