@@ -13,8 +13,8 @@ from integrations.ledger import LedgerStore
 from integrations.outbox import Outbox
 from services import ledger
 from services.backlog import settle_backlog
-from services.journal import FAILED, RELEASED, SENT, WAITING, settle_journals
 from services.handover import Handover
+from services.journal import FAILED, RELEASED, SENT, WAITING, settle_journals
 from services.ledger import LedgerState
 from services.summary import Namer
 from tasks.quoting import quoted
