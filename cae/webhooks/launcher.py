@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -28,9 +29,14 @@ RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 EVENT_ID = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
 
 
-def prefect_launcher(created: Callable[[str, Any], None] | None = None) -> Launcher:
+def prefect_launcher(
+    created: Callable[[str, Any], None] | None = None,
+    scheduled_time: Callable[[], datetime] | None = None,
+) -> Launcher:
     """The production launcher: a flow run of the deployment, not waited for. ``created``,
-    if given, is handed the deployment's name and the flow run (``cae/in_process.py``)."""
+    if given, is handed the deployment's name and the flow run, and the run is scheduled at
+    ``scheduled_time()``, out of the runner's sight, for ``created`` to claim
+    (``cae/in_process.py``); else the run is due at once."""
 
     def launch(name: str, parameters: dict[str, Any], idempotency_key: str) -> None:
         # Imported here: importing Prefect takes seconds, and only ``cae serve`` launches.
@@ -38,7 +44,12 @@ def prefect_launcher(created: Callable[[str, Any], None] | None = None) -> Launc
 
         # _sync: run_deployment dispatches to its async twin whenever it sees an event loop.
         flow_run = run_deployment(  # type: ignore[call-arg]
-            name, parameters=parameters, timeout=0, idempotency_key=idempotency_key, _sync=True
+            name,
+            parameters=parameters,
+            scheduled_time=scheduled_time() if created and scheduled_time else None,
+            timeout=0,
+            idempotency_key=idempotency_key,
+            _sync=True,
         )
         if created is not None:
             created(name, flow_run)
