@@ -35,12 +35,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import StateDetails
 from prefect.exceptions import Abort
 from prefect.flow_engine import run_flow
 from prefect.states import Pending
 from prefect.utilities.engine import propose_state_sync
+
+from integrations.prefect_client import quick_client
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class InProcessRuns:
     def claim(flow_run: Any) -> bool:
         """Pending, as the runner proposes it, due now; False when the server refuses it."""
         due = StateDetails(scheduled_time=datetime.now(UTC))
-        with get_client(sync_client=True) as client:
+        with quick_client() as client:
             try:
                 claim = Pending(message=CLAIMED, state_details=due)
                 state = propose_state_sync(client, claim, flow_run_id=flow_run.id)

@@ -43,12 +43,6 @@ SHARE = 0.8
 SPACING = 1.1
 #: Prefect's answer to a slot the limit cannot give yet.
 LOCKED = 423
-#: Prefect's answer when its database was busy (SQLite's writer lock, taken by the flow runs'
-#: state changes, logs and events): its client asks again only 2 s later.
-BUSY = 503
-#: The waits before asking again after a 503, before leaving the request to Prefect's client.
-QUICK_RETRIES = (0.05, 0.1, 0.2, 0.4)
-INCREMENT = "/v2/concurrency_limits/increment"
 _READY: set[str] = set()
 _READY_LOCK = threading.Lock()
 
@@ -117,13 +111,8 @@ class Slots:
     neither loop. A refusal (423) is waited out as Prefect does, for the server's
     ``Retry-After``; no event is emitted per slot (``rate_limit`` emits one).
 
-    A slot is asked without Prefect's retries first: a SQLite-backed Prefect server answers
-    503 when its database is busy (a flow run starting writes its states, logs and events),
-    and Prefect's client then waits 2 s (4 s the second time) before asking again. That was
-    one 503 in about eight slots while a targeted run started, 2 s of its 4 (``bench/latency.py``,
-    ``docs/decisions.md``). Here a 503 is asked again after ``QUICK_RETRIES``; past them,
-    or on any other answer but 200 and 423 (the server's CSRF token, say), the request goes
-    through Prefect's client, its retries and back-off."""
+    The client asks again soon when the server's database is busy (a 503), where Prefect's
+    waits 2 s: that was 2 s of a targeted run's 4 (``integrations/prefect_client.py``)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -141,41 +130,23 @@ class Slots:
             self._next = time.monotonic() + interval
 
     def _occupy(self) -> None:
-        from prefect import get_client  # see the module's docstring
+        from httpx import HTTPStatusError  # see the module's docstring
+
+        from integrations.prefect_client import quick_client
 
         if self._client is None:
-            self._client = get_client(sync_client=True).__enter__()  # kept for the process
+            self._client = quick_client().__enter__()  # kept for the process
         while True:
-            answer = self._ask()
-            if answer.status_code == LOCKED:
-                time.sleep(float(answer.headers.get("Retry-After", 1)))
+            try:
+                taken = self._client.increment_concurrency_slots([self.name], 1, "rate_limit")
+            except HTTPStatusError as error:
+                if error.response.status_code != LOCKED:
+                    raise
+                time.sleep(float(error.response.headers.get("Retry-After", 1)))
                 continue
-            if not answer.json():
+            if not taken.json():
                 raise LookupError(f"Limite de débit Prefect « {self.name} » introuvable.")
             return
-
-    def _ask(self) -> Any:
-        """One slot asked: the server's 200 or 423."""
-        import httpx  # see the module's docstring
-
-        body = {"names": [self.name], "slots": 1, "mode": "rate_limit"}
-        http = self._client._client  # Prefect's httpx client: its server, headers and TLS
-        for wait in QUICK_RETRIES:
-            try:  # httpx.Client.send: the request without Prefect's retries
-                answer = httpx.Client.send(http, http.build_request("POST", INCREMENT, json=body))
-            except httpx.TransportError:
-                break
-            if answer.status_code in (200, LOCKED):
-                return answer
-            if answer.status_code != BUSY:
-                break
-            time.sleep(wait)
-        try:
-            return self._client.request("POST", INCREMENT, json=body)
-        except httpx.HTTPStatusError as error:
-            if error.response.status_code != LOCKED:
-                raise
-            return error.response
 
 
 _SLOTS: dict[str, Slots] = {}

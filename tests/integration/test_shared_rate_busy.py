@@ -58,7 +58,8 @@ def test_a_busy_prefect_database_delays_a_slot_by_less_than_a_second():
 def test_past_the_quick_retries_prefects_client_asks_again():
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from integrations.shared_rate import QUICK_RETRIES, Slots
+    from integrations.prefect_client import QUICK_RETRIES
+    from integrations.shared_rate import Slots
 
     app, asked = busy_server(busy=len(QUICK_RETRIES))
     with ServedApp(app) as served, temporary_settings({PREFECT_API_URL: f"{served.url}/api"}):
