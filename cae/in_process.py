@@ -2,12 +2,14 @@
 
 Prefect's runner would start them: it finds a new flow run at its next poll, then starts a
 Python process that imports Prefect and the project (about 5 s on a busy 2-core machine) before
-the flow begins. ``cae serve`` has all of that imported already, so after ``run_deployment``
-created the flow run, ``InProcessRuns`` claims it the way the runner does, by proposing the
-Pending state, and runs the flow in a worker thread of its own. The server grants Pending once:
-if the deployment's concurrency limit makes the run wait, or the run already ended (a key
-delivered twice), the proposal is refused and the runner keeps the run. Everything else about
-the run is Prefect's: its state, logs, tasks and deployment parameters.
+the flow begins. ``cae serve`` has all of that imported already, so after the launcher created
+the flow run (``cae/webhooks/launcher.py``), ``InProcessRuns`` claims it the way the runner
+does, by proposing the Pending state, and runs the flow in a worker thread of its own (both over
+``integrations/prefect_client.py``'s client, which asks again soon after a busy server's 503).
+The server grants Pending once: if the deployment's concurrency limit makes the run wait, or the
+run already ended (a key delivered twice), the proposal is refused and the runner keeps the
+run. Everything else about the run is Prefect's: its state, logs, tasks and deployment
+parameters.
 
 The runner never races this process for the run. It only takes Scheduled runs due within its
 look-ahead (``PREFETCH_SECONDS``, ``Runner(prefetch_seconds=…)``; Prefect's
