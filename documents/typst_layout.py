@@ -98,7 +98,8 @@ def layout(node: dict[str, Any], tight: bool = False) -> dict[str, Any] | None:
 
 def blocks(node: dict[str, Any], tight: bool = False) -> list[Any]:
     """A block's children: its blocks, and the runs of inline content between them as
-    paragraphs of their own."""
+    paragraphs of their own. A child that is only a block of blocks gives its children (the
+    same content, less for Typst to go through)."""
     made: list[Any] = []
     run: list[Any] = []
     for kid in node["kids"]:
@@ -107,7 +108,11 @@ def blocks(node: dict[str, Any], tight: bool = False) -> list[Any]:
                 made.append(run)
                 run = []
             block = layout(kid, tight)
-            if block is not None:
+            if block is None:
+                continue
+            if block["r"] == "blocks":
+                made += block["k"]
+            else:
                 made.append(block)
         else:
             run += inline(kid)
