@@ -6,8 +6,8 @@ applies took about a quarter of Typst's time on a letter), so the decisions are 
 Typst only applies them. The rules are those of ``letter.css``, in the order the layout had
 them. Texts stay strings: they reach Typst as data, never as markup.
 
-A block is ``{"r": role, ...}``: ``"k"`` its inline content (a list) for a block of one line
-of text, or its child blocks and paragraphs (a paragraph is a list of inline content) for a
+A block is ``{"r": role, ...}``, with ``"k"`` its inline content (a list) for a block of text,
+or ``"b"`` its child blocks and paragraphs (a paragraph is a list of inline content) for a
 block of blocks. An inline piece is a string, or ``{"s": style, "k": [...]}``.
 """
 
@@ -79,7 +79,7 @@ def layout(node: dict[str, Any], tight: bool = False) -> dict[str, Any] | None:
     for name, role, of_blocks in _BY_CLASS:
         if name in cls:
             if of_blocks:
-                return {"r": role, "k": blocks(node, tight=role in _TIGHT)}
+                return {"r": role, "b": blocks(node, tight=role in _TIGHT)}
             return {"r": role, "k": line(node)}
     if tag == "p":
         return {"r": "p-tight" if tight else "p", "k": line(node)}
@@ -88,12 +88,12 @@ def layout(node: dict[str, Any], tight: bool = False) -> dict[str, Any] | None:
         return {"r": tag, "k": items}
     if tag == "blockquote":
         role = "address" if "address" in cls else "quote"
-        return {"r": role, "k": blocks(node, tight=True)}
+        return {"r": role, "b": blocks(node, tight=True)}
     if tag == "table":
         return figures(node)
     if tag in ("h1", "h2", "h3"):
         return {"r": tag, "k": line(node)}
-    return {"r": "blocks", "k": blocks(node)}
+    return {"r": "blocks", "b": blocks(node)}
 
 
 def blocks(node: dict[str, Any], tight: bool = False) -> list[Any]:
@@ -111,7 +111,7 @@ def blocks(node: dict[str, Any], tight: bool = False) -> list[Any]:
             if block is None:
                 continue
             if block["r"] == "blocks":
-                made += block["k"]
+                made += block["b"]
             else:
                 made.append(block)
         else:
