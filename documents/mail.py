@@ -20,9 +20,9 @@ from email.generator import BytesGenerator
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.policy import Policy, default
-from io import BytesIO
 from email.utils import format_datetime, parseaddr
 from functools import lru_cache
+from io import BytesIO
 from typing import ClassVar
 from zoneinfo import ZoneInfo
 
@@ -70,15 +70,17 @@ class _Generator(BytesGenerator):
     _folded: ClassVar[dict[tuple[str, str], tuple[Policy, str, bytes]]] = {}
 
     def _write_headers(self, msg: Message) -> None:
+        policy = self.policy
+        assert policy is not None  # flatten() sets it
         for name, value in msg.raw_items():
             known = self._folded.get((name, value))
-            if known is not None and known[0] is self.policy and known[1] is value:
+            if known is not None and known[0] is policy and known[1] is value:
                 folded = known[2]
             else:
-                folded = self.policy.fold_binary(name, value)
+                folded = policy.fold_binary(name, value)
                 if len(self._folded) >= 256:
                     self._folded.clear()
-                self._folded[name, value] = (self.policy, value, folded)
+                self._folded[name, value] = (policy, value, folded)
             self._fp.write(folded)  # type: ignore[attr-defined]
         self.write(self._NL)  # type: ignore[attr-defined]
 

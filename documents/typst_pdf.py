@@ -2,8 +2,9 @@
 
 The wording stays in the Jinja2 templates (``templates/<kind>.html``): their HTML is what the
 outbox keeps. This module reads that HTML into a tree of plain data (tags, classes and text),
-gives each block its role (``documents.typst_layout``), hands that to one Typst layout (``templates/typst/letter.typ``) as JSON in ``sys.inputs``,
-and Typst decodes it and lays it out. Names and texts from the records therefore reach Typst as
+gives each block its role and each text its style (``documents.typst_layout``), and hands that
+to one Typst layout (``templates/typst/letter.typ``) as JSON in ``sys.inputs``, which Typst
+decodes and lays out. Names and texts from the records therefore reach Typst as
 strings inside JSON, never as Typst markup: a name such as ``#set page(width: 1cm)`` or
 ``*a* _b_ $c$ <d> @e \\`` is printed as typed.
 
