@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     from flows.daily import daily
 
     imported = time.perf_counter()
+    called_at = time.time()  # wall clock, to set against the emulator's request log
     state = daily(
         data=args.data, as_of=args.as_of, out=args.out, source=args.source, return_state=True
     )
@@ -42,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "import_s": imported - STARTED,
         "flow_s": finished - imported,
+        "called_at": called_at,
         "flow_run_id": str(state.state_details.flow_run_id),
         "state": state.type.value,
         "documents": len(documents),

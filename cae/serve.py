@@ -13,7 +13,8 @@ How soon a run starts (``bench/latency.py`` measures it): the runner looks for n
 every ``POLL_SECONDS`` (1 s; Prefect's default is 10 s), unless ``PREFECT_RUNNER_POLL_FREQUENCY``
 is set in the environment or the active Prefect profile, and a targeted run a webhook starts is
 run at once in this process (``cae/in_process.py``) rather than in a new one, unless
-``--runs-in-subprocess``.
+``--runs-in-subprocess``: it is scheduled beyond the runner's look-ahead (``PREFETCH_SECONDS``),
+so the runner never races this process for it.
 
 The receiver is configured from the environment (``cae/webhooks/settings.py`` lists the
 variables; secrets never on the command line).
@@ -33,7 +34,7 @@ from prefect.exceptions import TerminationSignal
 from prefect.runner import Runner
 from prefect.schedules import Cron
 
-from cae.in_process import InProcessRuns
+from cae.in_process import PREFETCH_SECONDS, InProcessRuns
 from cae.notifications import setup_if_configured
 from cae.terminal import user_setting
 from cae.webhooks.app import create_app
@@ -140,12 +141,15 @@ def serve(host: str, port: int, served: Served, in_process: bool = True) -> None
     does not exist yet, and nothing waits on the global loop while it is blocked (a cycle
     between the two loops hung ``cae serve`` for good, see ``integrations/shared_rate.py``)."""
     print(setup_if_configured())
-    runner = Runner(pause_on_shutdown=True, query_seconds=poll_seconds())
+    runner = Runner(
+        pause_on_shutdown=True, query_seconds=poll_seconds(), prefetch_seconds=PREFETCH_SECONDS
+    )
     for deployment in deployments(served):
         runner.add_deployment(deployment)
     receiver = receiver_config_from_environment(served.data, served.config)
     runs = InProcessRuns({f"{targeted.name}/targeted": targeted}) if in_process else None
-    app = create_app(receiver, prefect_launcher(runs.submit if runs else None))
+    launcher = prefect_launcher(runs.submit, runs.scheduled_time) if runs else prefect_launcher()
+    app = create_app(receiver, launcher)
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
     threading.Thread(target=server.run, name="webhooks", daemon=True).start()
     print(f"Récepteur de webhooks : http://{host}:{port}/webhooks/… ; déploiements servis.")

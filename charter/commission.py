@@ -46,6 +46,9 @@ REQUIRED_FOR_PAYOUT = {
 
 def _payout_terms(mission: Mission, situation: Situation, found: Findings) -> Decimal | None:
     """The mission's commission rate, or None (with a data error) when it cannot be paid."""
+    involvement = mission.bearer_involvement
+    if involvement is not None and mission.revenue is not None and not mission.invalid:
+        return situation.params.bearer_rates[involvement]  # the usual case, at once
     missing = [name for name in REQUIRED_FOR_PAYOUT if getattr(mission, name) is None]
     for name in missing:
         if name not in mission.invalid:  # an unreadable value was reported when read

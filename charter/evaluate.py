@@ -105,8 +105,7 @@ def _evaluate(
 
     # The rules make every document with historical=False: only those before go-live change.
     documents = [
-        replace(d, historical=True) if situation.is_historical(d.trigger_on) else d
-        for d in found.documents
+        d.as_historical() if situation.is_historical(d.trigger_on) else d for d in found.documents
     ]
     return Evaluation(
         documents=documents,

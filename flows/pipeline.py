@@ -62,8 +62,16 @@ def _apply_charter(run: RunSetup, scope: Scope | None, claimed_keys: list[str]) 
     config = run.config
     if run.preview:
         fresh_folder(run.report_dir)
-    records = load_records(run.source, config.schema, scope)
-    ledger_state = read_ledger(run.ledger_store, run.outbox, run.preview)
+    # The records and the ledger are read side by side: on a remote source the two share the
+    # rate limit, so the limit is never idle while one step's requests wait on the other's.
+    reading = load_records.submit(run.source, config.schema, scope)
+    try:
+        ledger_state = read_ledger(run.ledger_store, run.outbox, run.preview)
+    except Exception:
+        reading.wait()
+        reading.result()  # when both fail, the records' error is told, as when read first
+        raise
+    records = reading.result()
     evaluation = evaluate_charter(
         records.coop, ledger_state.entries, run.as_of, config.charter, config.go_live, scope
     )
@@ -114,14 +122,18 @@ def _apply_charter(run: RunSetup, scope: Scope | None, claimed_keys: list[str]) 
         source_requests=run.source_requests(),
     )
     sections = report_sections(records.missing_tables, evaluation, namer, ledger_state, summary)
-    publish_report(
+    reporting = publish_report.submit(
         summary,
         run.report_dir,
         ledger_state.waiting,
         sections,
         "daily" if scope is None else "targeted",
     )
-    tag_run(run_tags(summary, ledger_state))
+    try:
+        tag_run(run_tags(summary, ledger_state))  # meanwhile: one server call less to wait for
+    finally:
+        reporting.wait()
+    reporting.result()
     return summary.as_dict()
 
 

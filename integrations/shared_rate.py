@@ -109,7 +109,10 @@ class Slots:
     and ``cae serve`` hung for good, the receiver's first payloads read with it (3 starts in 8,
     stacks in ``docs/decisions.md``). A synchronous request from the calling thread needs
     neither loop. A refusal (423) is waited out as Prefect does, for the server's
-    ``Retry-After``; no event is emitted per slot (``rate_limit`` emits one)."""
+    ``Retry-After``; no event is emitted per slot (``rate_limit`` emits one).
+
+    The client asks again soon when the server's database is busy (a 503), where Prefect's
+    waits 2 s: that was 2 s of a targeted run's 4 (``integrations/prefect_client.py``)."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -128,10 +131,11 @@ class Slots:
 
     def _occupy(self) -> None:
         from httpx import HTTPStatusError  # see the module's docstring
-        from prefect import get_client
+
+        from integrations.prefect_client import quick_client
 
         if self._client is None:
-            self._client = get_client(sync_client=True).__enter__()  # kept for the process
+            self._client = quick_client().__enter__()  # kept for the process
         while True:
             try:
                 taken = self._client.increment_concurrency_slots([self.name], 1, "rate_limit")

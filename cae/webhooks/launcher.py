@@ -1,7 +1,8 @@
 """How the receiver starts the targeted flow (``flows/targeted.py``) for one mission or member.
 
-A launcher is ``launch(deployment_name, parameters, idempotency_key)``; in production it is
-``run_deployment(…, timeout=0, idempotency_key=…)``, and Prefect starts one flow run per key.
+A launcher is ``launch(deployment_name, parameters, idempotency_key)``; in production it creates
+a flow run of the deployment as ``run_deployment(…, timeout=0, idempotency_key=…)`` does, and
+Prefect starts one flow run per key.
 Also here: what a run targets (a mission or a member) and what its ids may look like.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -28,18 +30,32 @@ RECORD_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 EVENT_ID = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
 
 
-def prefect_launcher(created: Callable[[str, Any], None] | None = None) -> Launcher:
+def prefect_launcher(
+    created: Callable[[str, Any], None] | None = None,
+    scheduled_time: Callable[[], datetime] | None = None,
+) -> Launcher:
     """The production launcher: a flow run of the deployment, not waited for. ``created``,
-    if given, is handed the deployment's name and the flow run (``cae/in_process.py``)."""
+    if given, is handed the deployment's name and the flow run, and the run is scheduled at
+    ``scheduled_time()``, out of the runner's sight, for ``created`` to claim
+    (``cae/in_process.py``); else the run is due at once."""
 
     def launch(name: str, parameters: dict[str, Any], idempotency_key: str) -> None:
         # Imported here: importing Prefect takes seconds, and only ``cae serve`` launches.
-        from prefect.deployments import run_deployment
+        from prefect.states import Scheduled
 
-        # _sync: run_deployment dispatches to its async twin whenever it sees an event loop.
-        flow_run = run_deployment(  # type: ignore[call-arg]
-            name, parameters=parameters, timeout=0, idempotency_key=idempotency_key, _sync=True
-        )
+        from integrations.prefect_client import quick_client
+
+        # What run_deployment(name, parameters, timeout=0, idempotency_key=…) does outside a
+        # flow, over a client that asks again soon when the server's database is busy.
+        when = scheduled_time() if created is not None and scheduled_time is not None else None
+        with quick_client() as client:
+            deployment = client.read_deployment_by_name(name)
+            flow_run = client.create_flow_run_from_deployment(
+                deployment.id,
+                parameters=parameters,
+                state=Scheduled(scheduled_time=when),
+                idempotency_key=idempotency_key,
+            )
         if created is not None:
             created(name, flow_run)
 

@@ -162,3 +162,44 @@ def test_a_signed_notion_event_issues_the_notice_once(served):
     runs = [r for r in targeted_runs() if r.parameters.get("record") == page]
     assert len(runs) == 1, [(r.name, r.state_name) for r in runs]
     assert runs[0].parameters["source"] == "notion"
+
+
+QUEUED = [
+    "Portail adhérents Fédération des Épiceries",
+    "Boutique en ligne Fromagerie Lutèce",
+    "Application Club de Judo de Bagnolet",
+]
+
+
+def states(run_id) -> list:
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run_states(run_id)
+
+
+def test_webhook_runs_run_in_serves_process_never_the_runners(served):
+    """Three events at once: the runs queue in ``cae serve`` behind one another, seconds each,
+    while the runner polls every second. Each is claimed and run by ``cae serve`` itself
+    (``cae/in_process.py``): had the runner found one first, its Pending state would lack
+    ``CLAIMED`` (and the deployment's limit would have sent it to AwaitingConcurrencySlot)."""
+    from cae.in_process import CLAIMED
+
+    emulator = served["emulator"]
+    records = [mission_id(emulator, title) for title in QUEUED]
+    url = f"http://127.0.0.1:{served['port']}/webhooks/generic"
+    for number, record in enumerate(records):
+        body = {"table": "Missions", "record": record, "source": "airtable", "event": f"q-{number}"}
+        answer = requests.post(url, json=body, headers={"X-CAE-Secret": SECRET}, timeout=60)
+        assert answer.status_code == 200
+
+    def finished() -> list:
+        runs = [r for r in targeted_runs() if r.parameters.get("record") in records]
+        return runs if len(runs) == 3 and all(r.state.is_final() for r in runs) else []
+
+    for run in wait_for(finished):
+        history = [(s.type.value, s.name, s.message) for s in states(run.id)]
+        assert run.state.is_completed(), history
+        pending = [h for h in history if h[0] == "PENDING"]
+        assert pending == [("PENDING", "Pending", CLAIMED)], history
+        assert not [h for h in history if h[1] == "AwaitingConcurrencySlot"], history

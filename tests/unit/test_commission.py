@@ -1,10 +1,12 @@
 """Art. 4: the bearer commission, half at mid-development, the rest at delivery (§2)."""
 
+from dataclasses import fields, replace
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from charter.model import Involvement, LedgerEntry, LedgerStatus, Stage
+from charter.model import Document, Involvement, LedgerEntry, LedgerStatus, Stage
 from charter.params import CharterParams
 from tests.support.builders import alerts, coop, d, kinds, ledger_of, member, mission, only, run
 
@@ -299,3 +301,23 @@ def test_a_half_recorded_before_go_live_by_an_earlier_run_is_worded_as_settled_b
     notice = only(later, "payout_delivery")
     assert notice.facts["mid_settled_before_go_live"] is True
     assert notice.amount == Decimal("750.00")
+
+
+def test_a_document_made_historical_keeps_every_other_field():
+    # Every field set to something other than its default, so a field forgotten by
+    # ``as_historical`` would come back as its default and differ.
+    doc = Document(
+        "payout_mid",
+        "payout_mid:Refonte",
+        "Alice",
+        {"amount": Decimal("750.00")},
+        trigger_on=date(2026, 9, 1),
+        mission_id="Refonte",
+        sponsor_id="Bob",
+        registered=True,
+    )
+    assert {f.name for f in fields(Document)} == {
+        "kind", "key", "member_id", "facts", "trigger_on", "mission_id", "sponsor_id",
+        "registered", "historical",
+    }  # fmt: skip
+    assert doc.as_historical() == replace(doc, historical=True)
