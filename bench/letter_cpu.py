@@ -16,7 +16,6 @@ costs more CPU in some folders than in others (``bench/README.md``).
 
 from __future__ import annotations
 
-import argparse
 import json
 import pickle
 import shutil
@@ -29,7 +28,7 @@ from datetime import time as clock
 from pathlib import Path
 from typing import Any
 
-from bench.engines import ROOT, letters
+from bench.engines import letter_source, letters, sample_parser
 
 
 def measure(
@@ -107,29 +106,19 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="One letter's CPU (bench/README.md)")
-    parser.add_argument("--data", type=Path, default=ROOT / "cae" / "example")
-    parser.add_argument("--size", help="a synthetic cooperative (S, M, L) instead of --data")
-    parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 26))
-    parser.add_argument("--count", type=int, help="a seeded sample of this many letters")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser = sample_parser("One letter's CPU (bench/README.md)")
     parser.add_argument("--out", type=Path, help="the out folder delivery writes to")
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="letter-cpu-"))
-    if args.size:
-        from bench.generate import SEED, generate
-
-        folder = work / "data"
-        generate(args.size.upper(), SEED, args.as_of).write(folder)
-        source = f"synthetic {args.size.upper()}"
-    else:
-        folder, source = args.data, str(args.data)
-    out = args.out or work / "out"
+    folder, source, generated = letter_source(args, "letter-cpu")
+    out = args.out or Path(tempfile.mkdtemp(prefix="letter-cpu-out-"))
     result = measure(folder, args.as_of, args.count, args.rounds, args.size or "example", out)
     result["source"] = source
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
     print()
-    shutil.rmtree(work, ignore_errors=True)
+    if generated:
+        shutil.rmtree(folder, ignore_errors=True)
+    if args.out is None:
+        shutil.rmtree(out, ignore_errors=True)
     return 0
 
 
