@@ -147,22 +147,32 @@ def measure(folder: Path, as_of: date, count: int | None, rounds: int, seed: str
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="PDF engines side by side (bench/README.md)")
+def sample_parser(description: str) -> argparse.ArgumentParser:
+    """The options of a benchmark of single letters: which letters, how many rounds."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, default=ROOT / "cae" / "example")
     parser.add_argument("--size", help="a synthetic cooperative (S, M, L) instead of --data")
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 26))
     parser.add_argument("--count", type=int, help="a seeded sample of this many letters")
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args(argv)
-    if args.size:
-        from bench.generate import SEED, generate
+    return parser
 
-        folder = Path(tempfile.mkdtemp(prefix=f"engines-{args.size}-"))
-        generate(args.size.upper(), SEED, args.as_of).write(folder)
-        source = f"synthetic {args.size.upper()}"
-    else:
-        folder, source = args.data, str(args.data)
+
+def letter_source(args: argparse.Namespace, prefix: str) -> tuple[Path, str, bool]:
+    """The cooperative's folder, its name, and whether it was generated (into a temporary
+    folder named after ``prefix``) for ``--size``."""
+    if not args.size:
+        return args.data, str(args.data), False
+    from bench.generate import SEED, generate
+
+    folder = Path(tempfile.mkdtemp(prefix=f"{prefix}-{args.size}-"))
+    generate(args.size.upper(), SEED, args.as_of).write(folder)
+    return folder, f"synthetic {args.size.upper()}", True
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sample_parser("PDF engines side by side (bench/README.md)").parse_args(argv)
+    folder, source, _ = letter_source(args, "engines")
     result = measure(folder, args.as_of, args.count, args.rounds, args.size or "example")
     result["source"] = source
     json.dump(result, sys.stdout, indent=2, ensure_ascii=False)

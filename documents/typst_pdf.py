@@ -2,8 +2,9 @@
 
 The wording stays in the Jinja2 templates (``templates/<kind>.html``): their HTML is what the
 outbox keeps. This module reads that HTML into a tree of plain data (tags, classes and text),
-hands the tree to one Typst layout (``templates/typst/letter.typ``) as JSON in ``sys.inputs``,
-and Typst decodes it and lays it out. Names and texts from the records therefore reach Typst as
+gives each block its role and each text its style (``documents.typst_layout``), and hands that
+to one Typst layout (``templates/typst/letter.typ``) as JSON in ``sys.inputs``, which Typst
+decodes and lays out. Names and texts from the records therefore reach Typst as
 strings inside JSON, never as Typst markup: a name such as ``#set page(width: 1cm)`` or
 ``*a* _b_ $c$ <d> @e \\`` is printed as typed.
 
@@ -30,6 +31,7 @@ import font_source_sans_pro
 import typst
 
 import templates
+from documents import typst_layout
 
 #: The Typst layout every letter and report shares.
 LAYOUT = Path(templates.__file__).resolve().parent / "typst" / "letter.typ"
@@ -201,23 +203,31 @@ class TypstPdf:
         same letter always gives the same bytes. ``key`` (the ledger key) names the letter in
         an error. ``names`` (of people, missions, clients) are never hyphenated; with
         ``hyphenate`` false, no word is."""
-        tree, meta = html_tree(html, names)
-        if created is None and meta.get("dcterms.created"):
-            created = date.fromisoformat(meta["dcterms.created"])
-        data = {
-            "tree": tree,
-            "title": _title(html),
-            "author": meta.get("author", ""),
-            "created": (created or date(1980, 1, 1)).isoformat(),
-            "hyphenate": hyphenate,
-        }
+        data = letter_data(html, created=created, names=names, hyphenate=hyphenate)
         try:
-            pdf: bytes = self._compiler.compile(
-                format="pdf", sys_inputs={"letter": json.dumps(data, ensure_ascii=False)}
-            )
+            pdf: bytes = self._compiler.compile(format="pdf", sys_inputs={"letter": data})
         except Exception as exc:  # Typst's errors name the layout's line, not the letter
             raise RuntimeError(f"PDF de {key} : {exc}") from exc
         return pdf
+
+
+def letter_data(
+    html: str, *, created: date | None = None, names: Iterable[str] = (), hyphenate: bool = True
+) -> str:
+    """What the layout reads (``sys.inputs.letter``), as JSON: the letter's blocks, each with
+    its role (``documents.typst_layout``), the footer's text, the title, author and date."""
+    tree, meta = html_tree(html, names)
+    if created is None and meta.get("dcterms.created"):
+        created = date.fromisoformat(meta["dcterms.created"])
+    data = {
+        "tree": typst_layout.layout(tree),
+        "footer": typst_layout.footer(tree),
+        "title": _title(html),
+        "author": meta.get("author", ""),
+        "created": (created or date(1980, 1, 1)).isoformat(),
+        "hyphenate": hyphenate,
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 _TITLE = re.compile(r"<title>(.*?)</title>", re.DOTALL)
