@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -162,6 +163,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+#: The outcomes a run's ledger keeps before writing them in one transaction (``SqliteLedger``).
+MARK_BATCH = 50
+
+
 class SqliteLedger:
     """The local ledger, one SQLite file."""
 
@@ -169,12 +174,21 @@ class SqliteLedger:
     #: Rows a claim commits at once when a run claims in batches (``services.ledger.claim``).
     claim_batch = 200
 
-    def __init__(self, path: Path, *, read_only: bool = False) -> None:
+    def __init__(self, path: Path, *, read_only: bool = False, mark_batch: int = 1) -> None:
         """Open (and create, with its tables) the ledger at ``path``; ``read_only`` opens an
-        existing file that is then never written, not even created (a preview run)."""
+        existing file that is then never written, not even created (a preview run).
+
+        ``mark_batch``: outcomes (``mark``) kept until that many are written in one
+        transaction, or until ``flush`` or any other use of this object. A run delivering
+        letters keeps 50 (``MARK_BATCH``): each outcome is already on disk in its journal
+        (``integrations.journal``), which settles them should the run die first, and one
+        transaction a letter was a third of the delivery's time. 1: written at once."""
         self.path = path
         self.read_only = read_only
         self.journal = Journal(None)
+        self.mark_batch = mark_batch
+        self._marks: list[tuple[str, str | None, str, str]] = []
+        self._marks_lock = threading.Lock()
         if read_only:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -228,10 +242,12 @@ class SqliteLedger:
                 params.append(value)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         query = f"SELECT {_COLUMNS} FROM documents{where} ORDER BY key"
+        self.flush()
         with self._connect() as db:
             return [_row(values) for values in db.execute(query, params)]
 
     def row(self, key: str) -> LedgerRow | None:
+        self.flush()
         with self._connect() as db:
             found = db.execute(f"SELECT {_COLUMNS} FROM documents WHERE key = ?", (key,)).fetchone()
         return None if found is None else _row(found)
@@ -239,6 +255,7 @@ class SqliteLedger:
     def claim(self, rows: list[LedgerRow]) -> list[str]:
         claimed = []
         now = _now()
+        self.flush()
         with self._transaction() as db:
             for row in rows:
                 cursor = db.execute(
@@ -274,6 +291,7 @@ class SqliteLedger:
 
     def reclaim(self, keys: list[str]) -> list[str]:
         taken = []
+        self.flush()
         with self._transaction() as db:
             for key in keys:
                 cursor = db.execute(
@@ -288,6 +306,7 @@ class SqliteLedger:
 
     def register(self, key: str, number: str, posted_on: date) -> None:
         """Record the number and posting date of a letter sent by registered post."""
+        self.flush()
         with self._transaction() as db:
             cursor = db.execute(
                 "UPDATE documents SET registered_number = ?, posted_on = ?, updated_at = ? "
@@ -298,17 +317,30 @@ class SqliteLedger:
                 raise KeyError(f"Clé absente du registre : {key}")
 
     def mark(self, key: str, status: LedgerStatus, document: str | None = None) -> None:
-        with self._transaction() as db:
-            cursor = db.execute(
-                "UPDATE documents SET status = ?, document = COALESCE(?, document), "
-                "updated_at = ? WHERE key = ?",
-                (status.value, document, _now(), key),
-            )
-            if cursor.rowcount != 1:
-                raise KeyError(f"Clé absente du registre : {key}")
+        with self._marks_lock:
+            self._marks.append((status.value, document, _now(), key))
+            full = len(self._marks) >= self.mark_batch
+        if full:
+            self.flush()
 
     def flush(self) -> None:
-        """Every mark is written at once: nothing to flush."""
+        """Write the outcomes ``mark`` kept, in one transaction."""
+        with self._marks_lock:
+            marks, self._marks = self._marks, []
+            if not marks:
+                return
+            missing = []
+            with self._transaction() as db:
+                for values in marks:
+                    cursor = db.execute(
+                        "UPDATE documents SET status = ?, document = COALESCE(?, document), "
+                        "updated_at = ? WHERE key = ?",
+                        values,
+                    )
+                    if cursor.rowcount != 1:
+                        missing.append(values[-1])
+        if missing:
+            raise KeyError(f"Clé absente du registre : {', '.join(missing)}")
 
     def go_live(self) -> date | None:
         with self._connect() as db:

@@ -18,7 +18,7 @@ from integrations.airtable_ledger import AirtableLedger
 from integrations.airtable_source import AirtableSource
 from integrations.base import Source
 from integrations.journal import Journal
-from integrations.ledger import LedgerStore, SqliteLedger
+from integrations.ledger import MARK_BATCH, LedgerStore, SqliteLedger
 from integrations.notion import NotionClient
 from integrations.notion_ledger import NotionLedger
 from integrations.notion_source import NotionSource
@@ -116,7 +116,8 @@ class RunSetup:
         elif preview:
             reader, ledger = LocalWorkbook(folder), preview_ledger(out_dir / "ledger.sqlite")
         else:
-            reader, ledger = LocalWorkbook(folder), SqliteLedger(out_dir / "ledger.sqlite")
+            reader = LocalWorkbook(folder)
+            ledger = SqliteLedger(out_dir / "ledger.sqlite", mark_batch=MARK_BATCH)
         if not preview:  # each outcome on disk as it happens (integrations.journal)
             ledger.journal = Journal(out_dir, lock or "local")
         mailer = choose_mailer(smtp_block)

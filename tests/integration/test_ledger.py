@@ -108,6 +108,52 @@ def test_marking_an_unknown_key_raises_and_adds_nothing(ledger: SqliteLedger) ->
     assert [r.key for r in ledger.rows()] == ["renewal:Alice"]
 
 
+def test_a_run_keeps_its_marks_and_writes_them_together(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "ledger.sqlite"
+    run = SqliteLedger(path, mark_batch=3)
+    run.claim([row("renewal:Alice"), row("renewal:Bruno"), row("renewal:Chloé")])
+    other = SqliteLedger(path)  # another process's view of the file
+
+    def on_file() -> dict[str, LedgerStatus]:
+        return {r.key: r.status for r in other.rows()}
+
+    run.mark("renewal:Alice", LedgerStatus.SENT)
+    run.mark("renewal:Bruno", LedgerStatus.FAILED)
+    assert set(on_file().values()) == {LedgerStatus.PENDING}  # kept, not yet written
+    run.mark("renewal:Chloé", LedgerStatus.SENT)  # the third: all three in one transaction
+    assert on_file() == {
+        "renewal:Alice": LedgerStatus.SENT,
+        "renewal:Bruno": LedgerStatus.FAILED,
+        "renewal:Chloé": LedgerStatus.SENT,
+    }
+
+
+def test_kept_marks_are_written_before_the_ledger_is_read_or_claimed(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "ledger.sqlite"
+    run = SqliteLedger(path, mark_batch=50)
+    run.claim([row("renewal:Alice"), row("renewal:Bruno")])
+    run.mark("renewal:Alice", LedgerStatus.SENT)
+    assert run.row("renewal:Alice").status is LedgerStatus.SENT  # type: ignore[union-attr]
+    run.mark("renewal:Bruno", LedgerStatus.SENT)
+    run.claim([row("renewal:Chloé")])
+    assert {r.key: r.status for r in SqliteLedger(path).rows()} == {
+        "renewal:Alice": LedgerStatus.SENT,
+        "renewal:Bruno": LedgerStatus.SENT,
+        "renewal:Chloé": LedgerStatus.PENDING,
+    }
+    run.mark("renewal:Chloé", LedgerStatus.FAILED)
+    run.flush()
+    assert SqliteLedger(path).row("renewal:Chloé").status is LedgerStatus.FAILED  # type: ignore[union-attr]
+
+
+def test_a_kept_mark_of_an_unknown_key_raises_when_written(tmp_path: Path) -> None:
+    run = SqliteLedger(tmp_path / "out" / "ledger.sqlite", mark_batch=50)
+    run.claim([row("renewal:Alice")])
+    run.mark("renewal:Bruno", LedgerStatus.SENT)
+    with pytest.raises(KeyError, match="renewal:Bruno"):
+        run.flush()
+
+
 # Reading
 
 
