@@ -1,18 +1,18 @@
 """Render and deliver: letters to HTML and PDF, then the email that carries each one.
 
-``render`` turns the claimed documents into letters; ``deliver`` writes each to the out
-folder, sends it and records the outcome in the ledger, then sends again what earlier runs
-failed to deliver. In a run, ``render_into`` and ``deliver`` run side by side with the claims,
-through a ``services.handover.Handover``: each letter is delivered as soon as it is rendered
-and its key claimed. Each SMTP transaction and its answer are first written to the run's
-journal (``integrations.journal``), synced to disk, so a run killed mid-batch loses none of
-them. Plain functions: the tasks in ``tasks/documents.py`` wrap them.
+``render_into`` renders every letter a run may issue into a ``services.handover.Handover``;
+``deliver`` takes each from it as soon as it is rendered and its key claimed (the three steps
+run side by side), writes it to the out folder, sends it and records the outcome in the
+ledger, then sends again what earlier runs failed to deliver. Each SMTP transaction and its
+answer are first written to the run's journal (``integrations.journal``), synced to disk, so a
+run killed mid-batch loses none of them. Plain functions: the tasks in ``tasks/documents.py``
+wrap them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from email.message import EmailMessage
@@ -26,7 +26,6 @@ from documents.rendering import (
     RenderFailure,
     RenderJob,
     no_progress,
-    render_all,
     render_stream,
 )
 from integrations.base import DataError
@@ -71,24 +70,6 @@ class Rendered:
 class Delivered:
     issued: list[Issued] = field(default_factory=list)
     errors: list[DataError] = field(default_factory=list)
-
-
-def render(
-    documents: list[Document],
-    coop: Cooperative,
-    info: CooperativeInfo,
-    params: CharterParams,
-    as_of: date,
-    logger: Logger = _LOGGER,
-) -> list[Rendered]:
-    """Render every claimed document; one that cannot be rendered is reported, not lost.
-
-    A large batch is rendered in one worker process per CPU (``documents.rendering.render_all``).
-    """
-    jobs = render_jobs(documents, coop)
-    with progress.batch("Mise en page", len(jobs)) as done:
-        results = render_all(jobs, info, params, as_of, done=done)
-    return [as_rendered(job.doc, result, logger) for job, result in zip(jobs, results, strict=True)]
 
 
 def render_into(
@@ -274,7 +255,7 @@ def deliver(
     store: LedgerStore,
     outbox: Outbox,
     mailer: Mailer,
-    rendered: Sequence[Rendered] | Handover,
+    handover: Handover,
     resend: list[LedgerRow],
     coop: Cooperative,
     namer: Namer,
@@ -285,14 +266,11 @@ def deliver(
     """Write each new document to the out folder with its email, send it, record the outcome;
     then send again what earlier runs failed to deliver.
 
-    ``rendered`` is the letters, or the ``Handover`` they come from one by one as they are
-    rendered and claimed; either way the summary lists them in the documents' order."""
+    The letters come from ``handover`` one by one as they are rendered and claimed; the
+    summary lists them in the documents' order."""
     delivery = Delivery(store, outbox, mailer, coop, namer, info, logger)
-    if isinstance(rendered, Handover):
-        letters: Iterable[Rendered] = handed_over(rendered, logger)
-        order = [doc.key for doc in rendered.documents]
-    else:
-        letters, order = rendered, [item.document.key for item in rendered]
+    letters = handed_over(handover, logger)
+    order = [doc.key for doc in handover.documents]
     try:
         with progress.batch("Envoi", len(order) + len(resend)) as done:
             delivery.new_documents(letters, as_of, done)

@@ -1,7 +1,8 @@
 """The daily pipeline's services on the example cooperative, without Prefect.
 
 Load, evaluate, claim, render and deliver two letters to the out folder, each a plain
-function over the real CSV reader, SQLite ledger, out folder and WeasyPrint.
+function over the real CSV reader, SQLite ledger, out folder and Typst; claim, render and
+deliver meet in a ``Handover`` as in a run (here one after the other).
 """
 
 from datetime import date
@@ -12,6 +13,7 @@ from integrations.ledger import SqliteLedger
 from integrations.outbox import Outbox
 from integrations.workbook import LocalWorkbook
 from services import delivery, ledger, records
+from services.handover import open_handover
 from services.summary import Namer
 from settings.config import Config
 from settings.defaults import EXAMPLE_DIR
@@ -28,20 +30,22 @@ def test_two_letters_go_from_the_records_to_the_out_folder(tmp_path):
     evaluation = evaluate(loaded.coop, state.entries, AS_OF, config.charter, config.go_live)
     namer = Namer(loaded.coop, config.schema)
     due = [doc for doc in evaluation.documents if doc.kind == "renewal"][:2]
-    claimed = ledger.claim(store, due, AS_OF, namer)
-    assert len(claimed) == 2
-    rendered = delivery.render(claimed, loaded.coop, config.cooperative, config.charter, AS_OF)
-    delivered = delivery.deliver(
-        store,
-        outbox,
-        delivery.OutboxOnly(),
-        rendered,
-        [],
-        loaded.coop,
-        namer,
-        config.cooperative,
-        AS_OF,
-    )
+    with open_handover(due) as handover:
+        claimed = ledger.claim(store, due, AS_OF, namer, handover=handover)
+        handover.claims_over()
+        assert len(claimed) == 2
+        delivery.render_into(handover, loaded.coop, config.cooperative, config.charter, AS_OF)
+        delivered = delivery.deliver(
+            store,
+            outbox,
+            delivery.OutboxOnly(),
+            handover,
+            [],
+            loaded.coop,
+            namer,
+            config.cooperative,
+            AS_OF,
+        )
     assert [issued.delivery for issued in delivered.issued] == ["outbox", "outbox"]
     assert {row.key: row.status for row in store.rows()} == {
         doc.key: LedgerStatus.SENT for doc in claimed
